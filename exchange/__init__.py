@@ -1,0 +1,1 @@
+"""The exchange: API, storage, auth, CLI and SDMX output, built on ``standards``."""

@@ -1,0 +1,1 @@
+"""The ``mmx`` command line."""

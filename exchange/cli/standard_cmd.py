@@ -1,0 +1,111 @@
+"""``mmx standard`` and ``mmx example``: browse the standard and see a correct submission."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from standards import load_standard
+from standards.example import example_frame, with_dataflow
+from standards.validation import FileFormat
+
+app = typer.Typer(help="Browse the data standard: dimensions, code lists, regions.",
+                  no_args_is_help=True)
+Lang = Annotated[str, typer.Option(help="Label language: en, ru or fr.")]
+
+
+@app.command("show")
+def show(
+    codelist: Annotated[str | None, typer.Argument(
+        help="A code list (CL_SEX) or dimension (SEX), or REGIONS; omit for the overview.")] = None,
+    lang: Lang = "en",
+) -> None:
+    """Show the DSD, one code list with labels and sources, or the regions."""
+    standard = load_standard()
+    console = Console()
+    if codelist is None:
+        table = Table(title=f"{standard.urn}: {standard.name.get(lang, standard.name['en'])}")
+        for col in ("position", "concept", "name", "code list / format", "codes"):
+            table.add_column(col)
+        for d in standard.dimensions:
+            table.add_row(str(d.position + 1), d.id, d.name.get(lang, d.name["en"]),
+                          d.codelist.id if d.codelist else f"pattern {d.pattern}",
+                          str(len(d.codelist.codes)) if d.codelist else "")
+        table.add_row("", standard.measure, "count (non-negative integer)", "", "")
+        for a in standard.attributes:
+            note = " (published data only)" if a.published_only else ""
+            table.add_row("", a.id, a.name.get(lang, a.name["en"]) + note, a.codelist.id,
+                          str(len(a.codelist.codes)))
+        console.print(table)
+        console.print("Regions: " + ", ".join(standard.regions) + " (`mmx standard show REGIONS`)")
+        return
+    key = codelist.upper()
+    if key == "REGIONS":
+        table = Table(title="Regions")
+        for col in ("region", "name", "members", "sub-regions"):
+            table.add_column(col, overflow="fold")
+        for r in standard.regions.values():
+            table.add_row(r.id, r.name.get(lang, r.name["en"]), " ".join(r.members),
+                          " ".join(r.subregions))
+        console.print(table)
+        return
+    found = standard.codelists.get(key)
+    if found is None and key in standard.dimension:
+        found = standard.dimension[key].codelist
+    if found is None and key in standard.attribute:
+        found = standard.attribute[key].codelist
+    if found is None:
+        names = ", ".join([*standard.codelists, *standard.dimension_ids, "REGIONS"])
+        typer.echo(f"Unknown code list or dimension {codelist!r}. Known: {names}", err=True)
+        raise typer.Exit(2)
+    table = Table(title=f"{found.id} {found.version}: {found.label(lang)}")
+    for col in ("code", "label", "properties", "source"):
+        table.add_column(col, overflow="fold")
+    for c in found.codes:
+        props = " ".join(f"{k}={v}" for k, v in c.properties.items())
+        source = "; ".join(f"{s.file}:{s.line}" if s.line else s.file for s in c.source)
+        table.add_row(c.id, c.label(lang), props, source)
+    console.print(table)
+
+
+def example(
+    country: Annotated[str, typer.Option(help="Reporting state, ISO alpha-3.")] = "KAZ",
+    period: Annotated[str, typer.Option(help="Quarter, YYYY-Qn.")] = "2026-Q3",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="File to write; default prints to standard output.")] = None,
+    file_format: Annotated[FileFormat, typer.Option(
+        "--format", help="csv or sdmx-csv.")] = FileFormat.CSV,
+    citizenships: Annotated[int | None, typer.Option(
+        min=1, max=300, help="Countries of origin to include (default: the region's usual).")]
+        = None,
+    all_measures: Annotated[bool, typer.Option(
+        help="Every measure for every group (large files for load tests).")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")]
+        = 2026,
+) -> None:
+    """Write a valid example quarterly submission: what a correct file looks like."""
+    standard = load_standard()
+    country = country.upper()
+    if country not in standard.codelists["CL_AREA"]:
+        typer.echo(f"Unknown country {country!r}: use an ISO 3166-1 alpha-3 code.", err=True)
+        raise typer.Exit(2)
+    if not re.fullmatch(standard.dimension["TIME_PERIOD"].pattern or "", period):
+        typer.echo(f"Bad period {period!r}: write YYYY-Qn, e.g. 2026-Q3.", err=True)
+        raise typer.Exit(2)
+    if file_format not in (FileFormat.CSV, FileFormat.SDMX_CSV):
+        typer.echo("mmx example writes csv or sdmx-csv.", err=True)
+        raise typer.Exit(2)
+    frame = example_frame(standard, country, period, citizenships=citizenships,
+                          all_measures=all_measures, seed=seed)
+    if file_format == FileFormat.SDMX_CSV:
+        frame = with_dataflow(frame, standard)
+    if output is None:
+        typer.echo(frame.write_csv(), nl=False)
+        return
+    frame.write_csv(output)
+    typer.echo(f"Wrote {frame.height:,} rows for {country} {period} to {output}", err=True)

@@ -1,0 +1,201 @@
+"""The one loader of the standard: YAML/JSON data files in, typed :class:`Standard` out."""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pycountry
+import yaml
+
+from standards.model import (
+    Additivity,
+    Attribute,
+    Code,
+    Codelist,
+    Dimension,
+    IdentifierRule,
+    MicrodataRule,
+    Region,
+    SourceRef,
+    Standard,
+)
+
+DATA_DIR = Path(str(resources.files("standards") / "data"))
+CURRENT_VERSION = "1.0.0"
+_ISO_SOURCE = SourceRef(file="ISO 3166-1 (pycountry)", line=0)
+
+
+def _read(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _sources(raw: list[dict[str, Any]] | None) -> tuple[SourceRef, ...]:
+    return tuple(
+        SourceRef(file=s["file"], line=int(s["line"]), quote=s.get("quote", "")) for s in raw or ()
+    )
+
+
+def _code(raw: dict[str, Any]) -> Code:
+    known = {"id", "name", "description", "source"}
+    return Code(
+        id=str(raw["id"]),
+        name=dict(raw["name"]),
+        description=dict(raw.get("description") or {}),
+        source=_sources(raw.get("source")),
+        properties={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def _codelist_file(path: Path) -> Codelist:
+    raw = _read(path)
+    return Codelist(
+        id=raw["id"],
+        version=str(raw.get("version", CURRENT_VERSION)),
+        name=dict(raw["name"]),
+        codes=tuple(_code(c) for c in raw["codes"]),
+    )
+
+
+def _iso_countries() -> tuple[Code, ...]:
+    """ISO 3166-1 alpha-3 from pycountry, with the Russian and French names it ships."""
+    translations = {
+        lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        for lang in ("ru", "fr")
+    }
+    codes = []
+    for country in sorted(pycountry.countries, key=lambda c: c.alpha_3):
+        name = {"en": country.name}
+        for lang, tr in translations.items():
+            name[lang] = tr.gettext(country.name)
+        codes.append(
+            Code(
+                id=country.alpha_3,
+                name=name,
+                description={"en": getattr(country, "official_name", country.name)},
+                source=(_ISO_SOURCE,),
+                properties={"alpha_2": country.alpha_2, "numeric": country.numeric},
+            )
+        )
+    return tuple(codes)
+
+
+def _codelists(data_dir: Path, spec: dict[str, dict[str, str]]) -> dict[str, Codelist]:
+    out: dict[str, Codelist] = {}
+    for cl_id, how in spec.items():
+        if "file" in how:
+            out[cl_id] = _codelist_file(data_dir / how["file"])
+            continue
+        if how.get("generated") != "iso3166_alpha3":
+            raise ValueError(f"{cl_id}: unknown code list generator {how!r}")
+        codes = _iso_countries()
+        name = {"en": "Countries (ISO 3166-1 alpha-3)", "ru": "Страны (ISO 3166-1 alpha-3)"}
+        if "extra" in how:
+            extra = _codelist_file(data_dir / how["extra"])
+            codes = codes + extra.codes
+            name = {"en": "Citizenship", "ru": "Гражданство", "fr": "Nationalité"}
+        out[cl_id] = Codelist(id=cl_id, version=CURRENT_VERSION, name=name, codes=codes)
+    return out
+
+
+def _additivity(dim_id: str, raw: dict[str, Any], codelist: Codelist) -> Additivity:
+    total = raw["total"]
+    family = raw.get("parts_family")
+    parts = tuple(
+        c.id
+        for c in codelist.codes
+        if c.id != total and (family is None or c.properties.get("family") == family)
+    )
+    return Additivity(dimension=dim_id, total=total, parts=parts)
+
+
+def _regions(path: Path, areas: Codelist) -> dict[str, Region]:
+    raw = _read(path)
+    regions = {
+        r["id"]: Region(
+            id=r["id"],
+            name=dict(r["name"]),
+            members=tuple(r.get("members") or ()),
+            subregions=tuple(r.get("subregions") or ()),
+            description=dict(r.get("description") or {}),
+            source=_sources(r.get("source")),
+        )
+        for r in raw["regions"]
+    }
+    for region in regions.values():
+        unknown = [m for m in region.members if m not in areas]
+        if unknown:
+            raise ValueError(f"region {region.id}: members not in {areas.id}: {unknown}")
+        missing = [s for s in region.subregions if s not in regions]
+        if missing:
+            raise ValueError(f"region {region.id}: unknown sub-regions {missing}")
+    return regions
+
+
+def load_standard_from(data_dir: Path) -> Standard:
+    """Load a standard from a directory holding ``dsd.yaml`` and what it references."""
+    dsd = _read(data_dir / "dsd.yaml")
+    codelists = _codelists(data_dir, dsd["codelists"])
+    dimensions = []
+    for position, raw in enumerate(dsd["dimensions"]):
+        codelist = codelists[raw["codelist"]] if "codelist" in raw else None
+        additivity = None
+        if "additive" in raw:
+            assert codelist is not None, f"{raw['id']}: an additive dimension needs a code list"
+            additivity = _additivity(raw["id"], raw["additive"], codelist)
+        dimensions.append(
+            Dimension(
+                id=raw["id"],
+                name=dict(raw["name"]),
+                position=position,
+                codelist=codelist,
+                pattern=raw.get("pattern"),
+                additivity=additivity,
+            )
+        )
+    attributes = tuple(
+        Attribute(
+            id=a["id"],
+            name=dict(a["name"]),
+            codelist=codelists[a["codelist"]],
+            required=bool(a.get("required", False)),
+            published_only=bool(a.get("published_only", False)),
+            missing_code=a.get("missing_code"),
+        )
+        for a in dsd["attributes"]
+    )
+    privacy = _read(data_dir / dsd["privacy"])
+    return Standard(
+        id=dsd["id"],
+        agency=dsd["agency"],
+        version=str(dsd["version"]),
+        name=dict(dsd["name"]),
+        dimensions=tuple(dimensions),
+        measure=dsd["measure"]["id"],
+        attributes=attributes,
+        codelists=codelists,
+        regions=_regions(data_dir / dsd["regions"], codelists["CL_AREA"]),
+        identifier_rules=tuple(
+            IdentifierRule(kind=r["kind"], patterns=tuple(r["patterns"]))
+            for r in privacy["identifier_columns"]
+        ),
+        microdata=MicrodataRule(**privacy["microdata"]),
+        additivity_tolerance=int(dsd.get("additivity_tolerance", 0)),
+    )
+
+
+@cache
+def load_standard(version: str = CURRENT_VERSION) -> Standard:
+    """The standard of the given version, loaded once per process."""
+    standard = load_standard_from(DATA_DIR)
+    if standard.version != version:
+        raise LookupError(f"standard version {version!r} is not known (have {standard.version})")
+    return standard
+
+
+def known_versions() -> tuple[str, ...]:
+    return (CURRENT_VERSION,)
