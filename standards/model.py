@@ -148,6 +148,12 @@ class Standard:
         return (*self.dimension_ids, self.measure, *(a.id for a in self.upload_attributes))
 
     @cached_property
+    def codelist_columns(self) -> tuple[str, ...]:
+        """Upload columns whose values come from a code list (dimensions and attributes)."""
+        coded = [d.id for d in self.dimensions if d.codelist is not None]
+        return (*coded, *(a.id for a in self.upload_attributes))
+
+    @cached_property
     def additive_breakdowns(self) -> tuple[Additivity, ...]:
         return tuple(d.additivity for d in self.dimensions if d.additivity is not None)
 

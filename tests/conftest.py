@@ -46,3 +46,46 @@ def write_csv(tmp_path: Path):
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+# --- factories ----------------------------------------------------------------------------------
+
+def file_row(index: int) -> int:
+    """Row number in the file of frame row ``index``: the header is row 1."""
+    return index + 2
+
+
+def corrupt(frame: pl.DataFrame, row_index: int, column: str, value: str | None) -> pl.DataFrame:
+    """A copy of ``frame`` with one cell replaced (``None`` writes an empty field)."""
+    if column not in frame.columns:
+        raise KeyError(column)
+    mask = pl.int_range(pl.len()) == row_index
+    return frame.with_columns(
+        pl.when(mask).then(pl.lit(value, dtype=pl.Utf8)).otherwise(pl.col(column)).alias(column)
+    )
+
+
+def row_index(frame: pl.DataFrame, **dims: str) -> int:
+    """Index of the one row whose columns hold the given values."""
+    found = frame.with_row_index("__i").filter(
+        pl.all_horizontal([pl.col(c) == v for c, v in dims.items()])
+    )["__i"].to_list()
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} rows match {dims}")
+    return int(found[0])
+
+
+def issues_of(report, rule) -> list:
+    """The kept issues of one rule, in file order."""
+    return sorted((i for i in report.issues if i.rule == rule), key=lambda i: (i.row or 0))
+
+
+@pytest.fixture(scope="session")
+def validate_frame():
+    """Validate a frame of strings as a CSV upload (bytes, so it works inside hypothesis)."""
+    from standards.validation import validate_file
+
+    def run(frame: pl.DataFrame, **kwargs):
+        return validate_file(frame.write_csv().encode("utf-8"), **kwargs)
+
+    return run

@@ -13,26 +13,26 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 
 from standards.loader import load_standard
 from standards.model import Additivity, Standard
+from standards.validation.keys import (
+    KEY,
+    SeriesKeys,
+    dictionary_encode,
+    group_ids,
+    series_keys,
+)
 from standards.validation.reading import FileFormat, Table, UnusableInput, read_table
 from standards.validation.report import Issue, Report, Rule
-from standards.validation.schema import (
-    KEY,
-    ROW,
-    build_schema,
-    code_column,
-    key_strides,
-    with_key,
-)
+from standards.validation.schema import ROW, build_schema
 
 Progress = Callable[[str], None]
 MAX_VALUE_CHARS = 60
 FIRST_DATA_ROW = 2  # row 1 of every accepted format is the header
-BAD = "__bad"  # rows with an error of their own; their breakdowns are not checked
 
 
 def validate_file(
@@ -81,22 +81,24 @@ def validate_table(
     progress("Checking types and values")
     typed, bad_rows = _type_phase(frame, report, standard)
     _check_missing_values(frame, report, standard)
-    typed = with_key(typed, standard)
+    coded = [c for c in frame.columns if c in standard.codelist_columns]
+    typed, vocabulary = dictionary_encode(typed, coded)
+    keys = series_keys(typed, vocabulary, standard)
+    typed = typed.with_columns(pl.Series(KEY, keys.key))
     progress("Checking codes, periods and keys")
     bad_rows |= _schema_phase(typed, report, standard, country, period)
     progress("Looking for individual-level data")
-    _check_microdata(frame, typed, report, standard)
+    _check_microdata(frame, typed, keys, report, standard)
     progress("Checking that breakdowns add up")
-    if typed[KEY].null_count():
+    if not keys.valid.all():
         report.notes.append(
             "Additivity was not checked: some rows have invalid or empty dimension values, so "
             "their breakdowns cannot be assembled. Fix those first."
         )
         return report
-    keyed = typed.with_columns(
-        pl.col(ROW).is_in(pl.Series(list(bad_rows), dtype=pl.Int64).implode()).alias(BAD))
+    bad = typed[ROW].is_in(pl.Series(list(bad_rows), dtype=pl.Int64).implode()).to_numpy()
     for breakdown in standard.additive_breakdowns:
-        _check_additivity(keyed, breakdown, report, standard)
+        _check_additivity(typed, keys, bad, breakdown, report, standard)
     return report
 
 
@@ -394,8 +396,8 @@ def _check_missing_values(frame: pl.DataFrame, report: Report, standard: Standar
 
 # --- individual-level data -----------------------------------------------------------------------
 
-def _check_microdata(frame: pl.DataFrame, typed: pl.DataFrame, report: Report,
-                     standard: Standard) -> None:
+def _check_microdata(frame: pl.DataFrame, typed: pl.DataFrame, keys: SeriesKeys,
+                     report: Report, standard: Standard) -> None:
     """Catch tables shaped like lists of persons. Values are never echoed: they may be personal."""
     rule = standard.microdata
     values = typed[standard.measure].drop_nulls()
@@ -408,18 +410,19 @@ def _check_microdata(frame: pl.DataFrame, typed: pl.DataFrame, report: Report,
             column=standard.measure,
             hint="Aggregate persons into counts per combination of dimension values.",
         ))
-    # Valid codes never look like ages or dates, so only cells outside the code lists are scanned.
-    cells = typed.with_columns(frame[standard.measure])  # the count as it was written
+    # Valid values never look like ages or dates, so only invalid cells are scanned.
+    invalid: dict[str, pl.Series] = {d: pl.Series(c < 0) for d, c in keys.codes.items()}
+    invalid[standard.measure] = typed[standard.measure].is_null()
+    for attr in standard.upload_attributes:
+        if attr.id in typed.columns:
+            invalid[attr.id] = ~typed[attr.id].is_in(list(attr.codelist.ids))
     checks: list[tuple[str, str, str]] = []
-    if "AGE" in typed.columns:
+    if "AGE" in frame.columns:
         checks.append(("AGE", rule.exact_age_pattern, "exact ages instead of age bands"))
     checks += [(c, rule.date_pattern, "calendar dates (dates of birth?)")
                for c in frame.columns if c != ROW]
     for column, pattern, what in checks:
-        scanned = cells
-        if column in standard.dimension:
-            scanned = cells.filter(pl.col(code_column(standard.dimension[column])).is_null())
-        rows = scanned.filter(pl.col(column).str.contains(pattern))[ROW]
+        rows = frame.filter(invalid[column]).filter(pl.col(column).str.contains(pattern))[ROW]
         if rows.len():
             report.add_counted(
                 Rule.INDIVIDUAL_DATA,
@@ -433,62 +436,65 @@ def _check_microdata(frame: pl.DataFrame, typed: pl.DataFrame, report: Report,
 
 # --- additivity ----------------------------------------------------------------------------------
 
-def _check_additivity(keyed: pl.DataFrame, breakdown: Additivity, report: Report,
-                      standard: Standard) -> None:
+def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, bad: np.ndarray,
+                      breakdown: Additivity, report: Report, standard: Standard) -> None:
     """Parts of a breakdown must add up to its total wherever the total and any part are given.
 
-    Groups are found by the packed series key with this dimension's code taken out. A group with a
-    missing (status M) part or total, or with a row that has an error of its own, cannot be
-    checked and is skipped: its error is already reported.
+    Rows of one breakdown share the series key with this dimension taken out. A group with a
+    missing (status M) value, or with a row that has an error of its own, cannot be checked and
+    is skipped: its error is already reported.
     """
-    dim, total, value = breakdown.dimension, breakdown.total, standard.measure
-    codelist = standard.dimension[dim].codelist
-    assert codelist is not None
-    code = pl.col(code_column(standard.dimension[dim]))
-    position = {c: i for i, c in enumerate(codelist.ids)}
-    stride = key_strides(keyed, standard)[dim]
-    is_total = code == position[total]
-    value_col = pl.col(value)
-    frame = keyed.filter(code.is_in([position[c] for c in (total, *breakdown.parts)])).select(
-        ROW, dim, value, code, BAD, (pl.col(KEY) - code * stride).alias("__rest"))
-    # Plain sums and maxima over pre-masked columns: polars' fast aggregation paths.
-    failing = (
-        frame.select(
-            "__rest",
-            pl.when(is_total).then(value_col).alias("total"),
-            pl.when(is_total).then(pl.col(ROW)).alias("total_row"),
-            pl.when(~is_total).then(value_col).alias("parts"),
-            (~is_total).cast(pl.UInt32).alias("n_parts"),
-            (value_col.is_null() | pl.col(BAD)).cast(pl.UInt32).alias("n_missing"),
-        )
-        .group_by("__rest")
-        .agg(pl.col("total", "total_row").max(), pl.col("parts", "n_parts", "n_missing").sum())
-        .filter(
-            pl.col("total_row").is_not_null()
-            & (pl.col("n_parts") > 0)
-            & (pl.col("n_missing") == 0)
-            & ((pl.col("parts") - pl.col("total")).abs() > standard.additivity_tolerance)
-        )
-        .sort("total_row")
-    )
-    if failing.is_empty():
+    dim, total, measure = breakdown.dimension, breakdown.total, standard.measure
+    positions = keys.positions[dim]
+    part_ids = [positions[p] for p in breakdown.parts if p in positions]
+    if total not in positions or not part_ids:
         return
-    shown = failing.head(report.max_per_rule)
-    parts = (
-        frame.filter(pl.col("__rest").is_in(shown["__rest"]) & ~is_total)
-        .sort(code_column(standard.dimension[dim]))
-        .group_by("__rest", maintain_order=True)
-        .agg(listed=pl.concat_str(pl.col(dim), pl.lit(" "), pl.col(value).cast(pl.Utf8))
-             .str.join(" + "))
+    code = keys.codes[dim]
+    # Group by the key without this dimension, with masks instead of row copies. Only the
+    # parts' sum needs a weighted bincount; a group's total row is unique, so it is scattered.
+    ids, n = group_ids(keys.without(dim))
+    is_total = code == positions[total]
+    part_lookup = np.zeros(keys.radix[dim], dtype=np.int64)
+    part_lookup[part_ids] = 1
+    is_part = part_lookup[code]
+    values = typed[measure].fill_null(0).to_numpy()
+    rows = typed[ROW].to_numpy()
+    unusable = (typed[measure].is_null().to_numpy() | bad) & (is_total | (is_part == 1))
+
+    total_value = np.zeros(n, dtype=np.int64)
+    total_row = np.full(n, -1, dtype=np.int64)
+    total_value[ids[is_total]] = values[is_total]
+    total_row[ids[is_total]] = rows[is_total]
+    parts = np.bincount(ids, weights=values * is_part, minlength=n)
+    # Part count and unusable count in one exact float64 pass (both far below 2**26).
+    counts = np.bincount(ids, weights=is_part + unusable * float(1 << 26), minlength=n)
+    n_unusable, n_parts = np.divmod(counts, float(1 << 26))
+    failing = np.flatnonzero(
+        (total_row >= 0) & (n_parts > 0) & (n_unusable == 0)
+        & (np.abs(parts - total_value) > standard.additivity_tolerance)
     )
-    examples = [
-        Issue(Rule.ADDITIVITY,
-              f"{dim} parts add up to {row['parts']} ({row['listed']}) but {dim}={total} is "
-              f"{row['total']}.",
-              row=row["total_row"], column=value, value=str(row["total"]),
-              hint=f"Difference {row['total'] - row['parts']:+d}: put unknowns under _U, or "
-                   "correct the total.")
-        for row in shown.join(parts, on="__rest", how="left").sort("total_row")
-        .iter_rows(named=True)
-    ]
-    report.add_counted(Rule.ADDITIVITY, examples, failing.height)
+    if failing.size == 0:
+        return
+    shown = failing[np.argsort(total_row[failing])][: report.max_per_rule]
+    in_shown = np.isin(ids, shown) & (is_part == 1)
+    listing = (
+        pl.DataFrame({"group": ids[in_shown], "code": code[in_shown],
+                      "row": rows[in_shown], "value": values[in_shown]})
+        .join(typed.select(pl.col(ROW).alias("row"), pl.col(dim)), on="row")
+        .sort("group", "code")
+        .group_by("group", maintain_order=True)
+        .agg(pl.concat_str(pl.col(dim), pl.lit(" "), pl.col("value").cast(pl.Utf8))
+             .str.join(" + ").alias("listed"))
+    )
+    listed = dict(listing.iter_rows())
+    examples = []
+    for group in shown:
+        got, expected = int(parts[group]), int(total_value[group])
+        examples.append(Issue(
+            Rule.ADDITIVITY,
+            f"{dim} parts add up to {got} ({listed.get(group, '')}) but {dim}={total} is "
+            f"{expected}.",
+            row=int(total_row[group]), column=measure, value=str(expected),
+            hint=f"Difference {expected - got:+d}: put unknowns under _U, or correct the total.",
+        ))
+    report.add_counted(Rule.ADDITIVITY, examples, int(failing.size))

@@ -1,0 +1,231 @@
+"""The standard as data: the DSD, its code lists and the regions, as the loader returns them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pycountry
+import pytest
+import yaml
+
+from standards import Standard
+from standards.loader import DATA_DIR, load_standard
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+ISO_ALPHA3 = frozenset(c.alpha_3 for c in pycountry.countries)
+STATUS_GROUPS = {"REF", "ASY", "ASY_REJ", "STA", "IDP", "RET_REF", "ETH_RET", "RET_MW", "MIG_LAB",
+                 "MIG_IRR", "OTH"}
+SPECIFIC_NEEDS = {"VOT", "UASC", "SMUG", "SGBV"}
+CENTRAL_ASIA = {"KAZ", "KGZ", "TJK", "TKM", "UZB"}
+
+
+def _file_based_codelists() -> list[str]:
+    """Code lists kept as files in standards/data (the ISO lists are generated, not typed)."""
+    dsd = yaml.safe_load((DATA_DIR / "dsd.yaml").read_text(encoding="utf-8"))
+    files = [how["file"] for how in dsd["codelists"].values() if "file" in how]
+    files += [how["extra"] for how in dsd["codelists"].values() if "extra" in how]
+    return sorted(files)
+
+
+def _file_based_codes() -> list[tuple[str, dict]]:
+    out = []
+    for name in _file_based_codelists():
+        raw = yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+        out += [(f"{raw['id']}:{code['id']}", code) for code in raw["codes"]]
+    return out
+
+
+# --- the DSD -------------------------------------------------------------------------------------
+
+def test_dsd_is_mixed_movements_version_1_0_0(standard: Standard) -> None:
+    assert (standard.agency, standard.id, standard.version) == ("MMX", "MIXED_MOVEMENTS", "1.0.0")
+    assert standard.urn == "MMX:MIXED_MOVEMENTS(1.0.0)"
+
+
+def test_dsd_has_the_seven_dimensions_in_order(standard: Standard) -> None:
+    assert standard.dimension_ids == (
+        "REF_AREA", "TIME_PERIOD", "POP_GROUP", "MEASURE", "CITIZENSHIP", "SEX", "AGE",
+    )
+    assert [d.position for d in standard.dimensions] == list(range(7))
+
+
+def test_measure_is_obs_value_and_obs_status_is_the_upload_attribute(standard: Standard) -> None:
+    assert standard.measure == "OBS_VALUE"
+    assert [a.id for a in standard.upload_attributes] == ["OBS_STATUS"]
+    assert standard.attribute["OBS_STATUS"].missing_code == "M"
+    assert set(standard.attribute["OBS_STATUS"].codelist.ids) == {"A", "E", "P", "B", "M"}
+
+
+def test_conf_status_is_set_by_the_exchange_only(standard: Standard) -> None:
+    """Submitters never send CONF_STATUS: disclosure control sets it on published data."""
+    assert standard.attribute["CONF_STATUS"].published_only
+    assert "CONF_STATUS" not in standard.upload_columns
+
+
+def test_upload_columns_are_dimensions_measure_then_status(standard: Standard) -> None:
+    assert standard.upload_columns == (*standard.dimension_ids, "OBS_VALUE", "OBS_STATUS")
+
+
+def test_time_period_is_a_quarter_pattern_without_code_list(standard: Standard) -> None:
+    import re
+
+    period = standard.dimension["TIME_PERIOD"]
+    assert period.codelist is None
+    assert re.fullmatch(period.pattern, "2026-Q3")
+    for wrong in ("2026Q3", "2026-Q5", "2026", "2026-07", "26-Q3"):
+        assert not re.fullmatch(period.pattern, wrong), wrong
+
+
+def test_load_standard_refuses_an_unknown_version() -> None:
+    with pytest.raises(LookupError):
+        load_standard("9.9.9")
+
+
+# --- countries -----------------------------------------------------------------------------------
+
+def test_citizenship_is_every_iso_alpha3_plus_stateless_and_unknown(standard: Standard) -> None:
+    ids = standard.codelists["CL_CITIZENSHIP"].ids
+    assert len(ids) == len(set(ids)), "duplicate codes"
+    assert set(ids) == ISO_ALPHA3 | {"STLS", "UNK"}
+
+
+def test_reporting_states_are_iso_alpha3_only(standard: Standard) -> None:
+    """STLS and UNK describe persons, never a reporting state."""
+    area = standard.codelists["CL_AREA"]
+    assert set(area.ids) == ISO_ALPHA3
+    assert "STLS" not in area
+    assert "UNK" not in area
+
+
+def test_countries_carry_english_and_russian_names(standard: Standard) -> None:
+    kaz = standard.codelists["CL_AREA"].by_id["KAZ"]
+    assert kaz.label("en") == "Kazakhstan"
+    assert kaz.label("ru") == "Казахстан"
+
+
+# --- population groups ---------------------------------------------------------------------------
+
+def test_pop_group_has_eleven_additive_status_groups(standard: Standard) -> None:
+    pop = standard.codelists["CL_POP_GROUP"]
+    status = {c.id for c in pop.codes if c.properties.get("family") == "status"}
+    assert status == STATUS_GROUPS
+    assert standard.dimension["POP_GROUP"].additivity.total == "_T"
+    assert set(standard.dimension["POP_GROUP"].additivity.parts) == STATUS_GROUPS
+
+
+def test_pop_group_has_four_specific_needs_groups_outside_every_sum(standard: Standard) -> None:
+    pop = standard.codelists["CL_POP_GROUP"]
+    needs = {c.id for c in pop.codes if c.properties.get("family") == "specific_needs"}
+    assert needs == SPECIFIC_NEEDS
+    for breakdown in standard.additive_breakdowns:
+        assert not needs & set(breakdown.parts), breakdown.dimension
+
+
+def test_pop_group_total_is_its_own_family(standard: Standard) -> None:
+    pop = standard.codelists["CL_POP_GROUP"]
+    assert pop.by_id["_T"].properties.get("family") == "total"
+    assert set(pop.ids) == STATUS_GROUPS | SPECIFIC_NEEDS | {"_T"}
+
+
+def test_sex_and_age_breakdowns_add_up_to_their_totals(standard: Standard) -> None:
+    sex = standard.dimension["SEX"].additivity
+    age = standard.dimension["AGE"].additivity
+    assert (sex.total, set(sex.parts)) == ("_T", {"F", "M", "_U"})
+    assert (age.total, set(age.parts)) == ("_T", {"Y0T4", "Y5T11", "Y12T17", "Y18T59", "Y_GE60",
+                                                  "_U"})
+    assert {b.dimension for b in standard.additive_breakdowns} == {"POP_GROUP", "SEX", "AGE"}
+
+
+def test_additivity_tolerance_is_zero(standard: Standard) -> None:
+    assert standard.additivity_tolerance == 0
+
+
+# --- labels, definitions and sources -------------------------------------------------------------
+
+@pytest.mark.parametrize(("code_id", "code"), _file_based_codes(), ids=lambda v: v
+                         if isinstance(v, str) else "")
+def test_every_code_has_labels_definition_and_source(code_id: str, code: dict) -> None:
+    assert code["name"].get("en"), f"{code_id}: no English label"
+    assert code["name"].get("ru"), f"{code_id}: no Russian label"
+    assert (code.get("description") or {}).get("en"), f"{code_id}: no definition"
+    assert code.get("source"), f"{code_id}: no source reference"
+
+
+def test_every_source_quote_is_on_the_line_it_cites() -> None:
+    """A citation is checkable: the quote is an exact substring of the cited seed line."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS} (outside the project checkout)")
+    lines: dict[str, list[str]] = {}
+    wrong = []
+    for code_id, code in _file_based_codes():
+        quoted = [s for s in code["source"] if s.get("quote")]
+        if not quoted:
+            wrong.append(f"{code_id}: no source with a quote")
+        for src in quoted:
+            if src["file"] not in lines:
+                path = SEEDS / src["file"]
+                lines[src["file"]] = (path.read_text(encoding="utf-8").splitlines()
+                                      if path.is_file() else [])
+            text = lines[src["file"]]
+            line = text[src["line"] - 1] if 0 < src["line"] <= len(text) else ""
+            if src["quote"] not in line:
+                wrong.append(f"{code_id}: {src['file']}:{src['line']} does not contain "
+                             f"{src['quote']!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_typed_codes_keep_their_sources(standard: Standard) -> None:
+    ref = standard.codelists["CL_POP_GROUP"].by_id["REF"]
+    assert ref.source and all(s.file.endswith(".txt") and s.line > 0 for s in ref.source)
+
+
+# --- regions -------------------------------------------------------------------------------------
+
+def test_region_members_are_iso_alpha3_codes(standard: Standard) -> None:
+    for region in standard.regions.values():
+        assert region.members, region.id
+        assert set(region.members) <= ISO_ALPHA3, region.id
+
+
+def test_sub_region_members_are_listed_in_the_parent(standard: Standard) -> None:
+    parents = [r for r in standard.regions.values() if r.subregions]
+    assert parents, "the standard has no sub-regions at all"
+    for region in parents:
+        for sub in region.subregions:
+            assert set(standard.regions[sub].members) <= set(region.members), (region.id, sub)
+
+
+def test_central_asia_is_the_five_states(standard: Standard) -> None:
+    assert set(standard.regions["CENTRAL_ASIA"].members) == CENTRAL_ASIA
+
+
+def test_wider_region_adds_the_six_neighbours(standard: Standard) -> None:
+    wider = standard.region_members("WIDER_CENTRAL_ASIA")
+    assert wider == CENTRAL_ASIA | {"AFG", "AZE", "CHN", "IRN", "RUS", "TUR"}
+    assert "CENTRAL_ASIA" in standard.regions["WIDER_CENTRAL_ASIA"].subregions
+
+
+def test_conference_regions_exist_with_their_sizes(standard: Standard) -> None:
+    assert len(standard.region_members("ECOWAS")) == 15
+    assert len(standard.region_members("EAST_HORN_GREAT_LAKES_SOUTHERN_AFRICA")) == 13
+    assert {"GULF_OF_ADEN", "BALI_PROCESS"} <= set(standard.regions)
+
+
+def test_region_members_include_sub_regions(standard: Standard) -> None:
+    for region in standard.regions.values():
+        members = standard.region_members(region.id)
+        assert set(region.members) <= members
+        for sub in region.subregions:
+            assert standard.region_members(sub) <= members, (region.id, sub)
+
+
+def test_a_state_belongs_to_every_region_containing_it(standard: Standard) -> None:
+    assert set(standard.regions_of("KAZ")) == {"CENTRAL_ASIA", "WIDER_CENTRAL_ASIA"}
+    assert set(standard.regions_of("AFG")) >= {"WIDER_CENTRAL_ASIA", "BALI_PROCESS"}
+    assert "CENTRAL_ASIA" not in standard.regions_of("AFG")
+    assert standard.regions_of("STLS") == ()
+
+
+def test_regions_have_english_and_russian_names(standard: Standard) -> None:
+    for region in standard.regions.values():
+        assert region.name.get("en") and region.name.get("ru"), region.id
