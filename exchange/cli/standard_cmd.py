@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 from standards import load_standard
-from standards.example import example_frame, with_dataflow
 from standards.validation import FileFormat
 
 app = typer.Typer(help="Browse the data standard: dimensions, code lists, regions.",
@@ -89,6 +88,8 @@ def example(
         = 2026,
 ) -> None:
     """Write a valid example quarterly submission: what a correct file looks like."""
+    from standards.example import example_frame, with_dataflow  # numpy-heavy; only here
+
     standard = load_standard()
     country = country.upper()
     if country not in standard.codelists["CL_AREA"]:
