@@ -380,6 +380,24 @@ def test_column_order_and_header_case_do_not_matter(example, validate_frame) -> 
     assert report.valid, report.as_dict()
 
 
+# --- a column wrong on every row ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("column", "value", "rule"), [
+    ("TIME_PERIOD", "2026Q3", Rule.PERIOD_FORMAT),
+    ("TIME_PERIOD", None, Rule.REQUIRED_VALUE),
+    ("SEX", "Q", Rule.CODE_LIST),
+    ("OBS_VALUE", "x", Rule.TYPE),
+])
+def test_column_wrong_on_every_row_is_reported_on_every_row(example, validate_frame, column,
+                                                            value, rule) -> None:
+    """No valid value left in a column is a common export mistake, not a reason to crash."""
+    frame = example.with_columns(pl.lit(value, dtype=pl.Utf8).alias(column))
+    report = validate_frame(frame, max_per_rule=5)
+    assert report.counts == {rule: example.height}
+    kept = issues_of(report, rule)
+    assert [(i.row, i.column) for i in kept] == [(file_row(n), column) for n in range(5)]
+
+
 # --- property: any single corruption is caught where it is ---------------------------------------
 
 CODED = ["REF_AREA", "POP_GROUP", "MEASURE", "CITIZENSHIP", "SEX", "AGE", "OBS_STATUS"]

@@ -133,12 +133,19 @@ def _check_dataflow(frame: pl.DataFrame, report: Report, standard: Standard) -> 
     return frame.drop("DATAFLOW")
 
 
-def _identifier_kind(column: str, standard: Standard) -> str | None:
+def identifier_kind(column: str, standard: Standard) -> str | None:
+    """What kind of personal identifier a column name looks like, if any."""
     normalised = _norm_header(column)
     for rule in standard.identifier_rules:
         if any(re.search(p, normalised) for p in rule.patterns):
             return rule.kind
     return None
+
+
+def identifier_columns(header: list[str], standard: Standard) -> list[tuple[str, str]]:
+    """(column, kind) for every header field that looks like a personal identifier."""
+    found = ((c, identifier_kind(c, standard)) for c in header)
+    return [(c, kind) for c, kind in found if kind is not None]
 
 
 def _check_structure(frame: pl.DataFrame, table: Table, report: Report, standard: Standard) -> bool:
@@ -154,7 +161,7 @@ def _check_structure(frame: pl.DataFrame, table: Table, report: Report, standard
     for original in frame.columns:
         if original in expected:
             continue
-        kind = _identifier_kind(original, standard)
+        kind = identifier_kind(original, standard)
         if kind is not None:
             report.add(Issue(
                 Rule.INDIVIDUAL_DATA,

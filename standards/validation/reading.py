@@ -115,13 +115,18 @@ def _find_ragged(path: Path, separator: str, width: int) -> tuple[list[tuple[int
     return found, count
 
 
+def csv_header(sample: bytes, size: int) -> tuple[list[str], str]:
+    """The header fields and separator of a CSV from its first bytes (or UnusableInput)."""
+    text = _check_text(sample[:SNIFF_BYTES], at_eof=size <= SNIFF_BYTES)
+    header_line = _header_of(text, size)
+    separator = _detect_separator(header_line)
+    return next(csv.reader([header_line], delimiter=separator)), separator
+
+
 def _read_csv(path: Path, size: int) -> Table:
     with path.open("rb") as fh:
         sample = fh.read(SNIFF_BYTES)
-    text = _check_text(sample, at_eof=size <= SNIFF_BYTES)
-    header_line = _header_of(text, size)
-    separator = _detect_separator(header_line)
-    header = next(csv.reader([header_line], delimiter=separator))
+    header, separator = csv_header(sample, size)
     options = {"separator": separator, "infer_schema": False, "empty_string_is_null": False}
     ragged: list[tuple[int, int]] = []
     ragged_count = 0
@@ -212,4 +217,4 @@ def _read_bytes(data: bytes, file_format: FileFormat) -> Table:
         return read_table(Path(tmp.name), file_format)
 
 
-__all__ = ["FileFormat", "Table", "UnusableInput", "read_table"]
+__all__ = ["FileFormat", "Table", "UnusableInput", "csv_header", "read_table"]

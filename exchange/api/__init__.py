@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). Routes are thin: parse, authorize, call a service, respond."""

@@ -1,0 +1,20 @@
+"""The OpenAPI document as committed in ``openapi/openapi.json`` (drift is a test failure)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from exchange.config import Settings
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+
+
+def openapi_document() -> dict[str, Any]:
+    """The schema of an app built with default settings (no database is touched)."""
+    from exchange.api.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), jwt_secret="x" * 32), migrate_db=False)
+        return app.openapi()

@@ -1,0 +1,119 @@
+"""``mmx token``, ``mmx submit`` and ``mmx status``: talking to a running exchange."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from exchange.client import ApiError, ExchangeClient
+from exchange.config import get_settings
+
+Url = Annotated[str | None, typer.Option(
+    "--url", envvar="MMX_URL", help="Base URL of the exchange (default: MMX_PUBLIC_URL).")]
+ClientId = Annotated[str | None, typer.Option(envvar="MMX_CLIENT_ID", help="Client id.")]
+ClientSecret = Annotated[str | None, typer.Option(
+    envvar="MMX_CLIENT_SECRET", help="Client secret (prefer the environment variable).")]
+Token = Annotated[str | None, typer.Option(envvar="MMX_TOKEN", help="An access token.")]
+
+
+def _client(url: str | None, token: str | None, client_id: str | None,
+            client_secret: str | None) -> ExchangeClient:
+    client = ExchangeClient(url or get_settings().public_url, token=token)
+    if token is None:
+        if not client_id or not client_secret:
+            typer.echo("error: give --token, or --client-id and --client-secret "
+                       "(or MMX_CLIENT_ID / MMX_CLIENT_SECRET)", err=True)
+            raise typer.Exit(2)
+        client.fetch_token(client_id, client_secret)
+    return client
+
+
+def token(url: Url = None, client_id: ClientId = None, client_secret: ClientSecret = None
+          ) -> None:
+    """Print an access token for scripts (export MMX_TOKEN=$(mmx token))."""
+    try:
+        typer.echo(_client(url, None, client_id, client_secret).token)
+    except (ApiError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def submit(
+    file: Annotated[Path, typer.Argument(help="CSV, SDMX-CSV or XLSX file to submit.")],
+    country: Annotated[str, typer.Option(help="Declared reporting state (ISO alpha-3).")],
+    period: Annotated[str, typer.Option(help="Declared quarter, YYYY-Qn.")],
+    url: Url = None,
+    client_id: ClientId = None,
+    client_secret: ClientSecret = None,
+    access_token: Token = None,
+    emergency: Annotated[bool, typer.Option(help="Out-of-cycle emergency submission.")] = False,
+    wait: Annotated[float, typer.Option(
+        help="Seconds to wait for the server's verdict (0: do not wait).")] = 120,
+    force: Annotated[bool, typer.Option(
+        help="Upload even if the local validation fails.")] = False,
+) -> None:
+    """Validate locally, upload, and print the server's verdict.
+
+    Exit code 0 accepted, 1 rejected (locally or by the server), 2 unusable input or error.
+    """
+    from exchange.cli.validate_cmd import render_report
+    from standards.validation import validate_file
+
+    console = Console()
+    country = country.upper()
+    report = validate_file(file, country=country, period=period)
+    if not report.valid:
+        render_report(report, console, str(file))
+        if not force:
+            console.print("Not uploaded: fix the file first (or use --force).")
+            raise typer.Exit(report.exit_code)
+    try:
+        client = _client(url, access_token, client_id, client_secret)
+        created = client.submit(file, country, period, emergency=emergency)
+        console.print(f"Uploaded as submission {created['id']} (revision {created['revision']} "
+                      f"of {country} {period}); status {created['status']}.")
+        current = client.wait(created["id"], wait) if wait > 0 else created
+    except (ApiError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    status = current["status"]
+    if status == "rejected":
+        console.print(f"[bold red]REJECTED[/] by the exchange: {current['error_count']} "
+                      "problem(s). `mmx status` shows them.")
+        raise typer.Exit(1)
+    colour = "green" if status in ("validated", "harmonizing", "harmonized", "published") else \
+        "yellow"
+    console.print(f"[bold {colour}]{status.upper()}[/] submission {current['id']}")
+
+
+def status(
+    submission_id: Annotated[int, typer.Argument(min=1, help="Submission id.")],
+    url: Url = None,
+    client_id: ClientId = None,
+    client_secret: ClientSecret = None,
+    access_token: Token = None,
+) -> None:
+    """Show a submission's status, history and (if rejected) its report."""
+    from exchange.cli.validate_cmd import render_report
+    from standards.validation import Report
+
+    console = Console()
+    try:
+        client = _client(url, access_token, client_id, client_secret)
+        current = client.submission(submission_id)
+        console.print(f"submission {current['id']}: {current['ref_area']} {current['period']} "
+                      f"revision {current['revision']} — [bold]{current['status']}[/]")
+        for entry in current.get("history", []):
+            console.print(f"  {entry['at']}  {entry['status']}")
+        if current["status"] == "rejected":
+            data = client.report(submission_id)
+            render_report(Report.from_dict(data), console, current["filename"])
+    except (ApiError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if not isinstance(exc, ApiError) or exc.status >= 500 else 1) from exc
+
+
+__all__ = ["status", "submit", "token"]

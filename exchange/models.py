@@ -1,0 +1,172 @@
+"""Persistence (SQLModel): states, API clients, submissions and their revisions, reports, audit.
+
+One schema for SQLite (the embedded default) and PostgreSQL; Alembic migrations in
+``exchange/migrations`` create it. The database row is the source of truth for every upload.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use timezone-aware UTC")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect
+                             ) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+class SubmissionStatus(StrEnum):
+    """Life of an upload (issue 4): received -> validating -> rejected | validated ->
+    harmonizing -> harmonized -> published; ``failed`` when processing itself broke."""
+
+    RECEIVED = "received"
+    VALIDATING = "validating"
+    REJECTED = "rejected"
+    VALIDATED = "validated"
+    HARMONIZING = "harmonizing"
+    HARMONIZED = "harmonized"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset({SubmissionStatus.REJECTED, SubmissionStatus.HARMONIZED,
+                            SubmissionStatus.PUBLISHED, SubmissionStatus.FAILED})
+
+
+class State(SQLModel, table=True):
+    """A member state that may report (REF_AREA); seeded from the standard's regions."""
+
+    ref_area: str = Field(primary_key=True, max_length=3)
+    name: str = Field(max_length=200)
+    # "national": national figures may be published; "regional_only": only inside regional totals.
+    publication_consent: str = Field(default="regional_only", max_length=20)
+    created_at: datetime = _ts()
+
+
+class ApiClient(SQLModel, table=True):
+    __tablename__ = "api_client"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    ref_area: str | None = Field(default=None, foreign_key="state.ref_area", max_length=3)
+    secret_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class Dataset(SQLModel, table=True):
+    """One state's data for one quarter: every upload for it is a new revision."""
+
+    __table_args__ = (sa.UniqueConstraint("ref_area", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref_area: str = Field(foreign_key="state.ref_area", max_length=3, index=True)
+    period: str = Field(max_length=7, index=True)
+    latest_revision: int = 0
+    created_at: datetime = _ts()
+
+
+class Submission(SQLModel, table=True):
+    """One upload: the raw file's identity, where it is kept and where it is in its life."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("dataset_id", "revision"),
+        sa.UniqueConstraint("client_id", "idempotency_key"),
+        sa.Index("ix_submission_state_period", "ref_area", "period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id")
+    revision: int
+    ref_area: str = Field(max_length=3)
+    period: str = Field(max_length=7)
+    standard_version: str = Field(max_length=20)
+    emergency: bool = False
+    sha256: str = Field(max_length=64, index=True)
+    size_bytes: int = Field(sa_type=sa.BigInteger)
+    file_format: str = Field(max_length=10)
+    filename: str = Field(max_length=255)
+    storage_key: str = Field(max_length=255)
+    status: str = Field(default=SubmissionStatus.RECEIVED, max_length=20, index=True)
+    client_id: str = Field(foreign_key="api_client.id", max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    rows: int | None = None
+    error_count: int | None = None
+    failure_reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class StatusChange(SQLModel, table=True):
+    """Every transition of a submission, with its time: the history behind ``status``."""
+
+    __tablename__ = "status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    status: str = Field(max_length=20)
+    at: datetime = _ts()
+
+
+class ValidationReport(SQLModel, table=True):
+    __tablename__ = "validation_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    valid: bool
+    usable: bool
+    error_count: int
+    report: dict[str, Any] = Field(sa_type=sa.JSON)
+    created_at: datetime = _ts()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only log; each entry's hash covers the previous hash, so edits break the chain."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=40, index=True)
+    target: str = Field(default="", max_length=200)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's tip, one row. Appenders update it first: that write lock serialises them on
+    SQLite and PostgreSQL alike, so two concurrent entries can never claim the same parent."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
