@@ -17,7 +17,7 @@ import numpy as np
 import pandera.polars as pa
 import polars as pl
 
-from standards.loader import load_standard
+from standards.loader import known_versions, load_standard
 from standards.model import Additivity, Standard
 from standards.validation.keys import (
     KEY,
@@ -33,6 +33,9 @@ from standards.validation.schema import ROW, build_schema
 Progress = Callable[[str], None]
 MAX_VALUE_CHARS = 60
 FIRST_DATA_ROW = 2  # row 1 of every accepted format is the header
+# Dimensions a submission declares (one state, one quarter): a row off them is misfiled, and the
+# breakdowns it would belong to cannot be judged either.
+DECLARED = ("REF_AREA", "TIME_PERIOD")
 
 
 def validate_file(
@@ -104,11 +107,18 @@ def validate_table(
 
 # --- structure ---------------------------------------------------------------------------------
 
+def _fold_latin(ch: str) -> str:
+    """Drop accents from Latin letters (é -> e) but leave other scripts whole (й stays й)."""
+    if ord(ch) < 0x250:
+        return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return ch
+
+
 def _norm_header(name: str) -> str:
-    """Lower-case, accent-free, non-alphanumerics folded to ``_``: how identifier rules match."""
-    decomposed = unicodedata.normalize("NFKD", name.strip().lower())
-    ascii_folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^\w]+", "_", ascii_folded).strip("_")
+    """Lower-case, Latin accents dropped, non-alphanumerics folded to ``_``: how identifier
+    rules match column names."""
+    folded = "".join(_fold_latin(ch) for ch in unicodedata.normalize("NFC", name.strip().lower()))
+    return re.sub(r"[^\w]+", "_", folded).strip("_")
 
 
 def _canonical_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -119,12 +129,14 @@ def _check_dataflow(frame: pl.DataFrame, report: Report, standard: Standard) -> 
     values = frame.with_row_index(ROW, offset=FIRST_DATA_ROW).select(
         ROW, pl.col("DATAFLOW").str.strip_chars()
     )
-    ok = pl.col("DATAFLOW").str.starts_with(f"{standard.agency}:{standard.id}(")
+    known = [f"{standard.agency}:{standard.id}({v})" for v in known_versions()]
+    ok = pl.col("DATAFLOW").is_in(known)
     bad = values.filter(~ok | pl.col("DATAFLOW").is_null())
     report.add_counted(
         Rule.DATAFLOW,
         [
-            Issue(Rule.DATAFLOW, f"DATAFLOW must be {standard.urn}", row=r, column="DATAFLOW",
+            Issue(Rule.DATAFLOW, f"DATAFLOW must name this structure and a known version, "
+                  f"e.g. {standard.urn}", row=r, column="DATAFLOW",
                   value=_shorten(v), hint=standard.urn)
             for r, v in bad.head(report.max_per_rule).iter_rows()
         ],
@@ -229,6 +241,17 @@ def _shorten(value: object) -> str | None:
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 
+def _shown(value: object, standard: Standard) -> str | None:
+    """The value as quoted in a report, or None when it looks personal (a date of birth, an
+    exact age): reports are stored and shown, and must not carry what we refuse to keep."""
+    text = _shorten(value)
+    rule = standard.microdata
+    if text is not None and (re.fullmatch(rule.date_pattern, text)
+                             or re.fullmatch(rule.exact_age_pattern, text)):
+        return None
+    return text
+
+
 def _type_phase(frame: pl.DataFrame, report: Report, standard: Standard
                 ) -> tuple[pl.DataFrame, set[int]]:
     """Cast OBS_VALUE to integers, reporting each cell that is not a whole number."""
@@ -239,9 +262,11 @@ def _type_phase(frame: pl.DataFrame, report: Report, standard: Standard
     )
     report.add_counted(
         Rule.TYPE,
-        [Issue(Rule.TYPE, f"'{_shorten(raw)}' is not a whole number.", row=row, column=measure,
-               value=_shorten(raw), hint=_integer_hint(raw))
-         for row, raw in failed.head(report.max_per_rule).iter_rows()],
+        [Issue(Rule.TYPE, f"'{shown}' is not a whole number." if shown is not None else
+               "The value (withheld: it looks personal) is not a whole number.", row=row,
+               column=measure, value=shown, hint=_integer_hint(raw))
+         for row, raw in failed.head(report.max_per_rule).iter_rows()
+         for shown in [_shown(raw, standard)]],
         failed.height,
     )
     return typed, set(failed[ROW].to_list())
@@ -313,16 +338,19 @@ def _report_duplicates(typed: pl.DataFrame, cases: pl.DataFrame, report: Report,
 
 def _schema_issue(rule: Rule, row: int | None, column: str | None, value: str | None,
                   standard: Standard, country: str | None, period: str | None) -> Issue:
-    shown = _shorten(value)
+    shown = _shown(value, standard) if rule != Rule.NON_NEGATIVE else _shorten(value)
+    quoted = f"'{shown}'" if shown is not None else "The value (withheld: it looks personal)"
     if rule == Rule.CODE_LIST and column is not None:
         codelist = (standard.dimension[column].codelist if column in standard.dimension
                     else standard.attribute[column].codelist)
         assert codelist is not None
-        return Issue(rule, f"'{shown}' is not a code of {codelist.id}.", row=row, column=column,
-                     value=shown, hint=_nearest_code(str(value), codelist.ids, column))
+        hint = _nearest_code(str(value), codelist.ids, column) if shown is not None else \
+            f"See `mmx standard show {column}` for the codes."
+        return Issue(rule, f"{quoted} is not a code of {codelist.id}.", row=row, column=column,
+                     value=shown, hint=hint)
     if rule == Rule.PERIOD_FORMAT:
-        return Issue(rule, f"'{shown}' is not a quarter.", row=row, column=column, value=shown,
-                     hint=_period_hint(str(value)))
+        return Issue(rule, f"{quoted} is not a quarter.", row=row, column=column, value=shown,
+                     hint=_period_hint(str(value)) if shown is not None else _period_hint(""))
     if rule == Rule.DECLARED_MATCH:
         declared = country if column == "REF_AREA" else period
         return Issue(rule, f"{column} '{shown}' differs from the declared {declared}.", row=row,
@@ -466,7 +494,14 @@ def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, bad: np.ndarray,
     is_part = part_lookup[code]
     values = typed[measure].fill_null(0).to_numpy()
     rows = typed[ROW].to_numpy()
-    unusable = (typed[measure].is_null().to_numpy() | bad) & (is_total | (is_part == 1))
+    member = is_total | (is_part == 1)
+    # A row with an error of its own spoils its breakdown; one filed under another state or
+    # quarter spoils the breakdown it should have been in, so errors are spread over the
+    # cell's breakdowns in every state and quarter of the file.
+    errored = typed[measure].is_null().to_numpy() | bad
+    wide_ids, wide_n = group_ids(keys.without(dim, *DECLARED))
+    spoiled = np.bincount(wide_ids, weights=errored & member, minlength=wide_n) > 0
+    unusable = spoiled[wide_ids] & member
 
     total_value = np.zeros(n, dtype=np.int64)
     total_row = np.full(n, -1, dtype=np.int64)

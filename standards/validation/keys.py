@@ -32,9 +32,12 @@ class SeriesKeys:
     key: np.ndarray
     valid: np.ndarray
 
-    def without(self, dimension: str) -> np.ndarray:
-        """The key of every row with ``dimension`` taken out: rows of one breakdown share it."""
-        return self.key - self.codes[dimension] * self.stride[dimension]
+    def without(self, *dimensions: str) -> np.ndarray:
+        """The key of every row with ``dimensions`` taken out: rows of one breakdown share it."""
+        key = self.key
+        for dim in dimensions:
+            key = key - self.codes[dim] * self.stride[dim]
+        return key
 
 
 def dictionary_encode(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, pl.Series]:
@@ -65,6 +68,8 @@ def _dense(raw_of_entry: np.ndarray, entry_of_row: np.ndarray, allowed: list[str
     ``raw_of_entry`` maps each dictionary entry to its position in ``allowed`` (or -1);
     ``entry_of_row`` maps each row to its dictionary entry (or -1 for an empty cell).
     """
+    if not allowed:
+        return np.full(entry_of_row.size, -1, dtype=np.int64), 1, {}
     used = np.bincount(entry_of_row + 1, minlength=raw_of_entry.size + 1)[1:] > 0
     present = np.zeros(len(allowed), dtype=bool)
     present[raw_of_entry[used & (raw_of_entry >= 0)]] = True

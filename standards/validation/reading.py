@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 SNIFF_BYTES = 64 * 1024
@@ -100,8 +101,36 @@ def _header_of(text: str, size: int) -> str:
     return stripped[:newline].rstrip("\r")
 
 
-def _find_ragged(path: Path, separator: str, width: int) -> tuple[list[tuple[int, int]], int]:
-    """Locate rows whose field count differs from the header (only run when polars saw some)."""
+def _find_ragged(path: Path, separator: str, width: int, data_rows: int
+                 ) -> tuple[list[tuple[int, int]], int]:
+    """Rows whose field count differs from the header's, as (line, fields), and their number.
+
+    polars pads short rows silently, so fields are counted here: one vectorised pass over the
+    bytes proves a file clean in the usual case; only a file that fails it (or quotes fields,
+    where separators may sit inside quotes) is examined line by line.
+    """
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    sep = ord(separator)
+    quoted = bool(np.count_nonzero(data == ord('"')))
+    if not quoted and np.count_nonzero(data == sep) == (data_rows + 1) * (width - 1):
+        return [], 0
+    if quoted:
+        return _find_ragged_quoted(path, separator, width)
+    ends = np.flatnonzero(data == ord("\n"))
+    if ends.size == 0 or ends[-1] != data.size - 1:
+        ends = np.append(ends, data.size)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    seps = np.flatnonzero(data == sep)
+    fields = np.searchsorted(seps, ends) - np.searchsorted(seps, starts) + 1
+    blank = (ends - starts) <= 1  # an empty line, or a lone CR
+    bad = np.flatnonzero((fields != width) & ~blank)
+    bad = bad[bad > 0]  # line 0 is the header
+    found = [(int(i) + 1, int(fields[i])) for i in bad[:MAX_RAGGED_REPORTED]]
+    return found, int(bad.size)
+
+
+def _find_ragged_quoted(path: Path, separator: str, width: int
+                        ) -> tuple[list[tuple[int, int]], int]:
     found: list[tuple[int, int]] = []
     count = 0
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -128,15 +157,12 @@ def _read_csv(path: Path, size: int) -> Table:
         sample = fh.read(SNIFF_BYTES)
     header, separator = csv_header(sample, size)
     options = {"separator": separator, "infer_schema": False, "empty_string_is_null": False}
-    ragged: list[tuple[int, int]] = []
-    ragged_count = 0
     try:
         frame = pl.read_csv(path, **options)
     except pl.exceptions.ComputeError as exc:
         message = str(exc)
         if "more fields" in message:
             frame = pl.read_csv(path, truncate_ragged_lines=True, **options)
-            ragged, ragged_count = _find_ragged(path, separator, len(header))
         elif "utf-8" in message.lower() or "utf8" in message.lower():
             raise UnusableInput("The file is not valid UTF-8 (beyond its first lines).",
                                 _encoding_hint(sample)) from exc
@@ -148,10 +174,7 @@ def _read_csv(path: Path, size: int) -> Table:
     if frame.height == 0:
         raise UnusableInput("The file has a header but no data rows.",
                             "Add one row per combination of dimension values.")
-    if frame.width > 1 and not ragged_count:
-        short = frame.with_row_index("__i").filter(pl.col(frame.columns[-1]).is_null())
-        ragged_count = short.height
-        ragged = [(int(i) + 2, -1) for i in short["__i"].head(MAX_RAGGED_REPORTED)]
+    ragged, ragged_count = _find_ragged(path, separator, len(header), frame.height)
     is_sdmx = bool(header) and header[0].strip().upper() == "DATAFLOW"
     fmt = FileFormat.SDMX_CSV if is_sdmx else FileFormat.CSV
     return Table(frame=frame, file_format=fmt, header=header, ragged=ragged,
