@@ -3,10 +3,11 @@
 Run: ``python benchmarks/validate_bench.py`` (add ``--rows N`` for another size). It writes a
 valid file and a file where every row has exactly one error, then times, in this one run:
 
-* the bare read: ``polars.read_csv`` of the file (all columns as strings, as the engine reads);
-* the engine in-process: ``standards.validation.validate_file``;
-* the whole command: ``mmx validate FILE --json`` in a subprocess (interpreter start-up and
-  imports included), with its peak memory.
+* the bare read in-process: ``polars.read_csv`` of the file (all columns as strings, as the
+  engine reads), against the engine in-process (``standards.validation.validate_file``);
+* the bare read as a command (``python -c "import polars; polars.read_csv(FILE)"``), against
+  the whole command ``mmx validate FILE --json``: both pay interpreter start-up and imports.
+  Peak memory is the command's maximum resident set.
 
 Targets (issue 2): valid file within 3x the bare read; all-errors file within 3x the valid file;
 peak memory under 2 GB.
@@ -68,6 +69,13 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
+def run_bare_process(path: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sys, polars; polars.read_csv(sys.argv[1])",
+                    str(path)], check=True)
+    return time.perf_counter() - start
+
+
 def run_cli(path: Path) -> tuple[float, float, dict]:
     """Wall time and peak RSS (MiB) of ``mmx validate --json`` in its own process."""
     code = (
@@ -102,17 +110,23 @@ def main() -> int:
             bare = best_of(lambda p=path: pl.read_csv(p, infer_schema=False), args.repeat)
             engine = best_of(lambda p=path: validate_file(p, country="KAZ", period="2026-Q3"),
                              args.repeat)
-            cli, peak, report = run_cli(path)
-            results[name] = (bare, engine, cli, peak, report)
-            print(f"{name:>10}: bare polars.read_csv {bare:6.2f} s | engine {engine:6.2f} s "
-                  f"({engine / bare:4.1f}x bare) | mmx validate {cli:6.2f} s "
-                  f"({cli / bare:4.1f}x bare), peak {peak:,.0f} MiB | valid={report['valid']} "
+            bare_cmd = min(run_bare_process(path) for _ in range(args.repeat))
+            runs = [run_cli(path) for _ in range(args.repeat)]
+            cli = min(r[0] for r in runs)
+            peak = max(r[1] for r in runs)
+            report = runs[0][2]
+            results[name] = (bare, engine, cli, peak, report, bare_cmd)
+            print(f"{name:>10}: in-process  bare read {bare:5.2f} s | engine {engine:5.2f} s "
+                  f"({engine / bare:3.1f}x)")
+            print(f"{'':>10}  as commands bare read {bare_cmd:5.2f} s | mmx validate {cli:5.2f} s "
+                  f"({cli / bare_cmd:3.1f}x), peak {peak:,.0f} MiB | valid={report['valid']} "
                   f"errors={report['error_count']:,}")
         v, b = results["valid"], results["all-errors"]
         checks = [
-            ("valid file within 3x bare read (engine)", v[1] <= 3 * v[0]),
-            ("all-errors file within 3x valid file (engine)", b[1] <= 3 * v[1]),
+            ("valid file: mmx validate within 3x the bare read command", v[2] <= 3 * v[5]),
+            ("valid file: engine within 3x the bare read, in-process", v[1] <= 3 * v[0]),
             ("all-errors file within 3x valid file (mmx validate)", b[2] <= 3 * v[2]),
+            ("all-errors file within 3x valid file (engine)", b[1] <= 3 * v[1]),
             ("peak memory under 2 GB", max(v[3], b[3]) < 2048),
             ("every row of the all-errors file reported", b[4]["error_count"] >= n_bad),
         ]

@@ -498,10 +498,12 @@ def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, bad: np.ndarray,
     # A row with an error of its own spoils its breakdown; one filed under another state or
     # quarter spoils the breakdown it should have been in, so errors are spread over the
     # cell's breakdowns in every state and quarter of the file.
-    errored = typed[measure].is_null().to_numpy() | bad
-    wide_ids, wide_n = group_ids(keys.without(dim, *DECLARED))
-    spoiled = np.bincount(wide_ids, weights=errored & member, minlength=wide_n) > 0
-    unusable = spoiled[wide_ids] & member
+    errored = (typed[measure].is_null().to_numpy() | bad) & member
+    unusable = errored
+    if errored.any():
+        wide_ids, wide_n = group_ids(keys.without(dim, *DECLARED))
+        spoiled = np.bincount(wide_ids, weights=errored, minlength=wide_n) > 0
+        unusable = spoiled[wide_ids] & member
 
     total_value = np.zeros(n, dtype=np.int64)
     total_row = np.full(n, -1, dtype=np.int64)
