@@ -1,0 +1,140 @@
+"""Fixtures for the API: settings over a real database (SQLite, and PostgreSQL where the
+server binaries exist), the app, an HTTP client, API clients and their tokens, uploads."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from exchange.accounts import create_client
+from exchange.api.app import create_app
+from exchange.auth import Role
+from exchange.config import Settings
+from exchange.db import session_scope
+from tests.servers import PostgresServer, ServerUnavailable, require
+
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer().start()
+    except ServerUnavailable as exc:
+        require(exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every API test runs once on SQLite and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mmx.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"t_{secrets.token_hex(6)}")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url=database_url, jwt_secret=SECRET,
+                    max_upload_bytes=5 * 1024 * 1024)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as http:
+        yield http
+
+
+@dataclass(frozen=True)
+class Account:
+    client_id: str
+    secret: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def account(settings: Settings, client: TestClient) -> Callable[..., Account]:
+    """Create an API client with a role (and state) and log it in through the token endpoint."""
+
+    def make(role: Role | str, ref_area: str | None = None) -> Account:
+        with session_scope(settings.resolved_database_url) as session:
+            api_client, secret = create_client(session, Role(role), ref_area, f"test {role}")
+        response = client.post("/api/v1/auth/token", data={
+            "grant_type": "client_credentials", "client_id": api_client.id,
+            "client_secret": secret})
+        assert response.status_code == 200, response.text
+        return Account(api_client.id, secret, response.json()["access_token"])
+
+    return make
+
+
+@pytest.fixture
+def kaz(account: Callable[..., Account]) -> Account:
+    return account(Role.SUBMITTER, "KAZ")
+
+
+@pytest.fixture
+def kgz(account: Callable[..., Account]) -> Account:
+    return account(Role.SUBMITTER, "KGZ")
+
+
+@pytest.fixture
+def analyst(account: Callable[..., Account]) -> Account:
+    return account(Role.ANALYST)
+
+
+@pytest.fixture
+def admin(account: Callable[..., Account]) -> Account:
+    return account(Role.ADMIN)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def valid_csv(example: pl.DataFrame) -> bytes:
+    return csv_bytes(example)
+
+
+@pytest.fixture
+def upload(client: TestClient) -> Callable[..., httpx.Response]:
+    """POST a file as a submission; keyword arguments override the declared fields."""
+
+    def post(who: Account | None, content: bytes, *, ref_area: str = "KAZ",
+             period: str = "2026-Q3", filename: str = "kaz.csv",
+             content_type: str = "text/csv", headers: dict[str, str] | None = None,
+             **fields: str) -> httpx.Response:
+        all_headers = {**(who.headers if who else {}), **(headers or {})}
+        return client.post(
+            "/api/v1/submissions",
+            data={"ref_area": ref_area, "period": period, **fields},
+            files={"file": (filename, content, content_type)},
+            headers=all_headers,
+        )
+
+    return post
