@@ -1,0 +1,123 @@
+"""The README's tour, for real: `mmx serve` with no configuration, then the agency's commands
+(`clients create`, `token`, `submit`, `status`) over HTTP from separate processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "KAZ_2026-Q3.csv"
+
+
+def _mmx(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "exchange.cli.main", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """`mmx serve` in an empty directory with no MMX_* settings at all."""
+    workdir = tmp_path_factory.mktemp("fresh-machine")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMX_")}
+    env["PYTHONPATH"] = str(ROOT)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli.main", "serve", "--port",
+                             str(port)], env=env, cwd=workdir, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read() if proc.stdout else ""
+                raise RuntimeError(f"mmx serve did not start:\n{output}")
+            time.sleep(0.2)
+        yield url, {**env, "MMX_URL": url}, workdir
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def credentials(server) -> dict[str, str]:
+    _, env, workdir = server
+    created = _mmx("clients", "create", "--role", "submitter", "--ref-area", "KAZ", env=env,
+                   cwd=workdir)
+    assert created.returncode == 0, created.stderr
+    client_id = re.search(r"client_id:\s+(\S+)", created.stdout)
+    secret = re.search(r"client_secret:\s+(\S+)", created.stdout)
+    assert client_id and secret
+    return {"MMX_CLIENT_ID": client_id.group(1), "MMX_CLIENT_SECRET": secret.group(1)}
+
+
+def test_embedded_default_keeps_state_under_var(server) -> None:
+    _, _, workdir = server
+    assert (workdir / "var" / "mmx.sqlite3").is_file()
+    ready = httpx.get(f"{server[0]}/readyz").json()
+    assert ready["checks"]["database"] == "ok"
+
+
+def test_token_prints_a_jwt(server, credentials) -> None:
+    _, env, workdir = server
+    result = _mmx("token", env={**env, **credentials}, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().count(".") == 2
+
+
+def test_submit_validates_locally_uploads_and_reports_the_verdict(server, credentials) -> None:
+    _, env, workdir = server
+    result = _mmx("submit", str(EXAMPLE), "--country", "KAZ", "--period", "2026-Q3",
+                  env={**env, **credentials}, cwd=workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "VALIDATED" in result.stdout
+    submission_id = re.search(r"submission (\d+)", result.stdout)
+    assert submission_id
+    status = _mmx("status", submission_id.group(1), env={**env, **credentials}, cwd=workdir)
+    assert status.returncode == 0, status.stderr
+    assert "validated" in status.stdout and "received" in status.stdout
+    # The same file again is recognised, not duplicated.
+    again = _mmx("submit", str(EXAMPLE), "--country", "KAZ", "--period", "2026-Q3",
+                 env={**env, **credentials}, cwd=workdir)
+    assert f"submission {submission_id.group(1)}" in again.stdout
+
+
+def test_submit_stops_before_uploading_an_invalid_file(server, credentials, tmp_path) -> None:
+    _, env, workdir = server
+    bad = tmp_path / "bad.csv"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace(",AFG,", ",AFX,", 1),
+                   encoding="utf-8")
+    local = _mmx("submit", str(bad), "--country", "KAZ", "--period", "2026-Q3",
+                 env={**env, **credentials}, cwd=workdir)
+    assert local.returncode == 1
+    assert "Not uploaded" in local.stdout
+    forced = _mmx("submit", str(bad), "--country", "KAZ", "--period", "2026-Q3", "--force",
+                  env={**env, **credentials}, cwd=workdir)
+    assert forced.returncode == 1
+    assert "REJECTED" in forced.stdout
+
+
+def test_submit_for_another_state_is_refused_by_the_server(server, credentials) -> None:
+    _, env, workdir = server
+    result = _mmx("submit", str(EXAMPLE), "--country", "KGZ", "--period", "2026-Q3",
+                  "--force", env={**env, **credentials}, cwd=workdir)
+    assert result.returncode == 2
+    assert "403" in result.stderr
