@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from exchange.models import FINAL_STATUSES, SubmissionStatus
+from exchange.status import FINAL_STATUSES, SubmissionStatus
 
 # Where a submission stops needing the submitter's attention.
 SETTLED = FINAL_STATUSES | {SubmissionStatus.VALIDATED, SubmissionStatus.HARMONIZING}

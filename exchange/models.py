@@ -7,11 +7,14 @@ One schema for SQLite (the embedded default) and PostgreSQL; Alembic migrations 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+from exchange.status import FINAL_STATUSES, SubmissionStatus
+
+__all__ = ["FINAL_STATUSES", "SubmissionStatus"]  # re-exported: the models' vocabulary
 
 
 def utcnow() -> datetime:
@@ -38,24 +41,6 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 def _ts(**kwargs: Any) -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
-
-
-class SubmissionStatus(StrEnum):
-    """Life of an upload (issue 4): received -> validating -> rejected | validated ->
-    harmonizing -> harmonized -> published; ``failed`` when processing itself broke."""
-
-    RECEIVED = "received"
-    VALIDATING = "validating"
-    REJECTED = "rejected"
-    VALIDATED = "validated"
-    HARMONIZING = "harmonizing"
-    HARMONIZED = "harmonized"
-    PUBLISHED = "published"
-    FAILED = "failed"
-
-
-FINAL_STATUSES = frozenset({SubmissionStatus.REJECTED, SubmissionStatus.HARMONIZED,
-                            SubmissionStatus.PUBLISHED, SubmissionStatus.FAILED})
 
 
 class State(SQLModel, table=True):

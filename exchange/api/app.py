@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from exchange.accounts import ensure_states
 from exchange.api import auth, errors, health, submissions
 from exchange.api.deps import AppContext
-from exchange.auth import KeyRing
+from exchange.auth.tokens import KeyRing
 from exchange.config import Settings, get_settings
 from exchange.db import migrate, session_scope
 from exchange.dispatch import Dispatcher, InProcessDispatcher

@@ -10,7 +10,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from exchange.auth import InvalidToken, KeyRing, Principal
+from exchange.auth import Principal
+from exchange.auth.tokens import InvalidToken, KeyRing
 from exchange.config import Settings
 from exchange.db import get_engine
 from exchange.problems import unauthorized

@@ -1,6 +1,8 @@
-"""Who is calling: roles, principals, client secrets and signed access tokens."""
+"""Who is calling: roles, principals, client secrets and signed access tokens.
+
+``KeyRing`` and ``InvalidToken`` live in ``exchange.auth.tokens`` (PyJWT is imported there only).
+"""
 
 from exchange.auth.principal import Principal, Role
-from exchange.auth.tokens import InvalidToken, KeyRing
 
-__all__ = ["InvalidToken", "KeyRing", "Principal", "Role"]
+__all__ = ["Principal", "Role"]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from standards import load_standard
-from standards.validation import FileFormat
+from standards.validation.reading import FileFormat
 
 app = typer.Typer(help="Browse the data standard: dimensions, code lists, regions.",
                   no_args_is_help=True)

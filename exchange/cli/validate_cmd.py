@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from standards.validation import FileFormat, Report, validate_file
+from standards.validation.reading import FileFormat
+
+if TYPE_CHECKING:
+    from standards.validation.report import Report
 
 MAX_SHOWN = 50
 
@@ -59,6 +62,8 @@ def validate(
         min=1, max=100_000, help="Examples kept per rule (counts stay exact).")] = 100,
 ) -> None:
     """Check a file against the standard. Exit code 0 valid, 1 invalid, 2 unusable input."""
+    from standards.validation.engine import validate_file  # pandera: imported when used
+
     err = Console(stderr=True)
     if as_json or not err.is_terminal:
         report = validate_file(file, country=country, period=period, file_format=file_format,

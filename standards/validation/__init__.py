@@ -1,8 +1,24 @@
-"""One validation engine for the CLI and the server (DESIGN.md, "Validation rules")."""
+"""One validation engine for the CLI and the server (DESIGN.md, "Validation rules").
 
-from standards.validation.engine import identifier_columns, validate_file
-from standards.validation.reading import FileFormat, UnusableInput, csv_header, read_table
-from standards.validation.report import Issue, Report, Rule
+Names are resolved on first use so that importing the package (for ``FileFormat``, say) does not
+pull in pandera: the CLI starts faster.
+"""
 
-__all__ = ["FileFormat", "Issue", "Report", "Rule", "UnusableInput", "csv_header",
-           "identifier_columns", "read_table", "validate_file"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "validate_file": "engine", "identifier_columns": "engine",
+    "FileFormat": "reading", "UnusableInput": "reading", "csv_header": "reading",
+    "read_table": "reading",
+    "Issue": "report", "Report": "report", "Rule": "report",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"standards.validation.{_EXPORTS[name]}"), name)

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from exchange.api.app import create_app
-from exchange.auth import KeyRing, Principal, Role
+from exchange.auth import Principal, Role
+from exchange.auth.tokens import KeyRing
 from exchange.config import Settings
 
 ME = "/api/v1/submissions"  # any endpoint that needs a token
