@@ -197,7 +197,7 @@ def validate_submission(session: Session, store: FileStore, submission_id: int) 
     _set_status(session, submission, SubmissionStatus.VALIDATING)
     report = validate_file(store.path(submission.storage_key), country=submission.ref_area,
                            period=submission.period, file_format=submission.file_format,
-                           standard=load_standard(submission.standard_version))
+                           standard_version=submission.standard_version)
     existing = session.exec(select(ValidationReport).where(
         ValidationReport.submission_id == submission.id)).first()
     if existing is not None:

@@ -193,13 +193,14 @@ def load_standard_from(data_dir: Path) -> Standard:
 
 
 @cache
-def load_standard(version: str = CURRENT_VERSION) -> Standard:
-    """The standard of the given version, loaded once per process."""
-    standard = load_standard_from(DATA_DIR)
-    if standard.version != version:
-        raise LookupError(f"standard version {version!r} is not known (have {standard.version})")
-    return standard
+def load_standard() -> Standard:
+    """The current standard, loaded once per process. Uploads following an older version are
+    validated against it after ``standards.mappings`` has lifted their codes."""
+    return load_standard_from(DATA_DIR)
 
 
 def known_versions() -> tuple[str, ...]:
-    return (CURRENT_VERSION,)
+    """Versions an upload may declare: the current one and those the mapping tables lift."""
+    from standards.mappings import load_mappings
+
+    return load_mappings().known_versions()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from standards import Standard
-from standards.loader import DATA_DIR, load_standard
+from standards.loader import DATA_DIR
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 ISO_ALPHA3 = frozenset(c.alpha_3 for c in pycountry.countries)
@@ -76,9 +76,11 @@ def test_time_period_is_a_quarter_pattern_without_code_list(standard: Standard) 
         assert not re.fullmatch(period.pattern, wrong), wrong
 
 
-def test_load_standard_refuses_an_unknown_version() -> None:
-    with pytest.raises(LookupError):
-        load_standard("9.9.9")
+def test_known_versions_are_the_current_one_and_those_the_mappings_lift() -> None:
+    from standards.loader import known_versions
+
+    assert known_versions() == ("1.0.0", "0.9.0")
+    assert "9.9.9" not in known_versions()
 
 
 # --- countries -----------------------------------------------------------------------------------

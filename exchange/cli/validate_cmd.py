@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from standards.loader import CURRENT_VERSION
 from standards.validation.reading import FileFormat
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ def validate(
         help="Declared quarter, YYYY-Qn; every TIME_PERIOD must match it.")] = None,
     file_format: Annotated[FileFormat, typer.Option(
         "--format", help="Input format; auto looks at the file.")] = FileFormat.AUTO,
+    standard_version: Annotated[str, typer.Option(
+        help="Version of the standard the file follows; older versions are mapped forward.")]
+        = CURRENT_VERSION,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     max_per_rule: Annotated[int, typer.Option(
         min=1, max=100_000, help="Examples kept per rule (counts stay exact).")] = 100,
@@ -67,11 +71,12 @@ def validate(
     err = Console(stderr=True)
     if as_json or not err.is_terminal:
         report = validate_file(file, country=country, period=period, file_format=file_format,
-                               max_per_rule=max_per_rule)
+                               max_per_rule=max_per_rule, standard_version=standard_version)
     else:
         with err.status("Validating…") as status:
             report = validate_file(file, country=country, period=period,
                                    file_format=file_format, max_per_rule=max_per_rule,
+                                   standard_version=standard_version,
                                    progress=lambda msg: status.update(f"{msg}…"))
     if as_json:
         typer.echo(json.dumps({"file": str(file), **report.as_dict()}, ensure_ascii=False,

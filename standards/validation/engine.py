@@ -17,7 +17,8 @@ import numpy as np
 import pandera.polars as pa
 import polars as pl
 
-from standards.loader import known_versions, load_standard
+from standards.loader import CURRENT_VERSION, load_standard
+from standards.mappings import MappingLog, Mappings, load_mappings, value_map
 from standards.model import Additivity, Standard
 from standards.validation.keys import (
     KEY,
@@ -47,8 +48,14 @@ def validate_file(
     standard: Standard | None = None,
     max_per_rule: int = 100,
     progress: Progress | None = None,
+    standard_version: str = CURRENT_VERSION,
+    mappings: Mappings | None = None,
 ) -> Report:
-    """Validate a file (path or uploaded bytes) against the standard; never raises on bad input."""
+    """Validate a file (path or uploaded bytes) against the standard; never raises on bad input.
+
+    National variants and codes of an older ``standard_version`` are first mapped to the current
+    code lists by the mapping tables; the report's notes say what was mapped.
+    """
     standard = standard or load_standard()
     report = Report(standard=f"{standard.id} {standard.version}", max_per_rule=max_per_rule)
     step = progress or (lambda _msg: None)
@@ -60,7 +67,8 @@ def validate_file(
         return report
     report.file_format = table.file_format.value
     report.rows = table.frame.height
-    return validate_table(table, report, standard, country=country, period=period, progress=step)
+    return validate_table(table, report, standard, country=country, period=period, progress=step,
+                          standard_version=standard_version, mappings=mappings)
 
 
 def validate_table(
@@ -71,6 +79,8 @@ def validate_table(
     country: str | None,
     period: str | None,
     progress: Progress,
+    standard_version: str = CURRENT_VERSION,
+    mappings: Mappings | None = None,
 ) -> Report:
     progress("Checking the structure")
     frame = _canonical_columns(table.frame)
@@ -86,11 +96,15 @@ def validate_table(
     _check_missing_values(frame, report, standard)
     coded = [c for c in frame.columns if c in standard.codelist_columns]
     typed, vocabulary = dictionary_encode(typed, coded)
+    typed, vocabulary = _map_variants(typed, vocabulary, coded, report, standard, mappings,
+                                      standard_version)
     keys = series_keys(typed, vocabulary, standard)
     typed = typed.with_columns(pl.Series(KEY, keys.key))
     progress("Checking codes, periods and keys")
     bad_rows |= _schema_phase(typed, report, standard, country, period)
     progress("Looking for individual-level data")
+    if frame.height != typed.height:  # nested bands were summed: keep the rows that remain
+        frame = frame.join(typed.select(ROW), on=ROW, how="semi")
     _check_microdata(frame, typed, keys, report, standard)
     progress("Checking that breakdowns add up")
     if not keys.valid.all():
@@ -103,6 +117,49 @@ def validate_table(
     for breakdown in standard.additive_breakdowns:
         _check_additivity(typed, keys, bad, breakdown, report, standard)
     return report
+
+
+# --- mapping -----------------------------------------------------------------------------------
+
+def _map_variants(typed: pl.DataFrame, vocabulary: pl.Series, coded: list[str], report: Report,
+                  standard: Standard, mappings: Mappings | None, version: str
+                  ) -> tuple[pl.DataFrame, pl.Series]:
+    """Rewrite national variants to standard codes (decided on the distinct values only), and sum
+    rows whose nested age bands now share a key. Unmapped values stay for the code-list rule."""
+    mappings = mappings or load_mappings()
+    distinct = vocabulary.to_list()
+    plans = {dim: plan for dim in coded
+             if (plan := value_map(distinct, dim, standard, mappings, version))}
+    if not plans:
+        return typed, vocabulary
+    log = MappingLog()
+    rewritten = []
+    for dim, plan in plans.items():
+        counts = typed[dim].cast(pl.Utf8).value_counts()
+        for value, n in counts.filter(pl.col(dim).is_in(list(plan))).iter_rows():
+            log.add(plan[value][1], dim, value, plan[value][0], n)
+        rewritten.append(pl.col(dim).cast(pl.Utf8)
+                         .replace({v: code for v, (code, _) in plan.items()}).alias(dim))
+    nested = [v for v, (_, kind) in plans.get("AGE", {}).items() if kind == "nested band"]
+    typed = typed.with_columns(
+        (pl.col("AGE").cast(pl.Utf8).is_in(nested) if nested else pl.lit(False)).alias("__nested"),
+        *rewritten,
+    ).with_columns(pl.col(c).cast(pl.Utf8) for c in coded)
+    if nested:
+        typed = _sum_nested(typed, standard)
+    report.notes.extend(log.notes())
+    return dictionary_encode(typed.drop("__nested"), coded)
+
+
+def _sum_nested(typed: pl.DataFrame, standard: Standard) -> pl.DataFrame:
+    """Rows that came from finer national age bands are summed per key (first row kept)."""
+    keys = list(standard.dimension_ids)
+    fine = typed.filter(pl.col("__nested"))
+    summed = fine.group_by(keys).agg(
+        pl.col(standard.measure).sum(), pl.col(ROW).min(), pl.all().exclude(
+            [*keys, standard.measure, ROW]).first())
+    return pl.concat([typed.filter(~pl.col("__nested")), summed.select(typed.columns)]
+                     ).sort(ROW)
 
 
 # --- structure ---------------------------------------------------------------------------------
@@ -129,7 +186,7 @@ def _check_dataflow(frame: pl.DataFrame, report: Report, standard: Standard) -> 
     values = frame.with_row_index(ROW, offset=FIRST_DATA_ROW).select(
         ROW, pl.col("DATAFLOW").str.strip_chars()
     )
-    known = [f"{standard.agency}:{standard.id}({v})" for v in known_versions()]
+    known = [f"{standard.agency}:{standard.id}({v})" for v in load_mappings().known_versions()]
     ok = pl.col("DATAFLOW").is_in(known)
     bad = values.filter(~ok | pl.col("DATAFLOW").is_null())
     report.add_counted(

@@ -1,0 +1,145 @@
+"""Mapping tables (aliases, nested age bands, older versions) and the pure functions that apply
+them to a frame. No I/O beyond loading the YAML once."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+import polars as pl
+import pycountry
+
+from standards.loader import CURRENT_VERSION, DATA_DIR, _read
+from standards.model import Standard
+
+BAND = re.compile(r"^Y(\d+)T(\d+)$|^Y_GE(\d+)$")
+
+
+@dataclass(frozen=True)
+class Mappings:
+    aliases: dict[str, dict[str, str]]  # dimension -> casefolded variant -> code
+    versions: dict[str, dict[str, dict[str, str]]]  # version -> dimension -> old -> new
+
+    def known_versions(self) -> tuple[str, ...]:
+        return (CURRENT_VERSION, *sorted(self.versions))
+
+
+@dataclass
+class MappingLog:
+    """What was mapped, for the report: (kind, dimension, from, to) -> rows."""
+
+    applied: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+
+    def add(self, kind: str, dim: str, source: str, target: str, rows: int) -> None:
+        key = (kind, dim, source, target)
+        self.applied[key] = self.applied.get(key, 0) + rows
+
+    def notes(self, limit: int = 20) -> list[str]:
+        lines = [f"Mapped {dim} '{src}' -> {dst} ({kind}, {rows:,} rows)."
+                 for (kind, dim, src, dst), rows in sorted(self.applied.items())[:limit]]
+        if len(self.applied) > limit:
+            lines.append(f"... and {len(self.applied) - limit} more mappings.")
+        return lines
+
+
+def _country_names() -> dict[str, str]:
+    """alpha-2, English, French and Russian names of every ISO country -> alpha-3."""
+    translations = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+                    for lang in ("ru", "fr")]
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        variants = {country.alpha_2, country.name, getattr(country, "official_name", ""),
+                    getattr(country, "common_name", "")}
+        variants |= {t.gettext(country.name) for t in translations}
+        for variant in variants - {""}:
+            names[variant.casefold()] = country.alpha_3
+    return names
+
+
+@cache
+def load_mappings() -> Mappings:
+    raw = _read(DATA_DIR / "mappings.yaml")
+    countries = _country_names()
+    aliases: dict[str, dict[str, str]] = {}
+    for dim, table in raw["aliases"].items():
+        base = dict(countries) if dim in ("CITIZENSHIP", "REF_AREA") else {}
+        base.update({str(k).casefold(): str(v) for k, v in table.items()})
+        aliases[dim] = base
+    versions = {str(v): {d: {str(a): str(b) for a, b in t.items()} for d, t in dims.items()}
+                for v, dims in raw["versions"].items()}
+    return Mappings(aliases=aliases, versions=versions)
+
+
+def nest_target(code: str, standard: Standard) -> str | None:
+    """The one standard age band a national band lies in, or None (straddles, or not a band)."""
+    match = BAND.match(code)
+    if not match:
+        return None
+    low = int(match.group(1) or match.group(3))
+    high = int(match.group(2)) if match.group(2) else None
+    fits = []
+    for band in standard.codelists["CL_AGE"].codes:
+        lo, hi = band.properties.get("lower"), band.properties.get("upper")
+        if lo is None:
+            continue
+        if low >= int(lo) and (hi is None or (high is not None and high <= int(hi))):
+            fits.append(band.id)
+    return fits[0] if len(fits) == 1 else None
+
+
+def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Mappings,
+              version: str) -> dict[str, tuple[str, str]]:
+    """For the distinct values of one column: value -> (code, kind), for values that are not
+    codes already but that a table maps. Works on distinct values, never on rows."""
+    codelist = standard.dimension[dim].codelist if dim in standard.dimension else None
+    if codelist is None:
+        return {}
+    renames = mappings.versions.get(version, {}).get(dim, {})
+    aliases = mappings.aliases.get(dim, {})
+    out: dict[str, tuple[str, str]] = {}
+    for value in vocabulary:
+        if value.strip().upper() in codelist:
+            continue  # a code padded or in lower case: flagged with a hint, not silently fixed
+        if value in renames:
+            out[value] = (renames[value], f"version {version}")
+        elif value.strip().casefold() in aliases:
+            out[value] = (aliases[value.strip().casefold()], "alias")
+        elif dim == "AGE" and (target := nest_target(value.strip(), standard)) is not None:
+            out[value] = (target, "nested band")
+    return out
+
+
+def derive_totals(frame: pl.DataFrame, standard: Standard) -> pl.DataFrame:
+    """Add the ``_T`` rows a table leaves out where their parts are complete.
+
+    Complete means every part code of the breakdown except ``_U`` is present (an absent part
+    would make the sum an undercount). Breakdowns are derived in DSD order, so a sex total
+    derived first can feed an age total. Adds a boolean ``DERIVED`` column.
+    """
+    measure = standard.measure
+    out = frame.with_columns(pl.lit(False).alias("DERIVED")) if "DERIVED" not in frame.columns \
+        else frame
+    for breakdown in standard.additive_breakdowns:
+        dim = breakdown.dimension
+        required = [p for p in breakdown.parts if p != "_U"]
+        others = [d for d in standard.dimension_ids if d != dim]
+        parts = out.filter(pl.col(dim).is_in(breakdown.parts) & pl.col(measure).is_not_null())
+        have_total = out.filter(pl.col(dim) == breakdown.total).select(others)
+        sums = (
+            parts.group_by(others)
+            .agg(pl.col(measure).sum(), pl.col(dim).unique().alias("__parts"))
+            .filter(pl.col("__parts").list.set_intersection(required).list.len() == len(required))
+            .join(have_total, on=others, how="anti")
+        )
+        if sums.is_empty():
+            continue
+        derived = sums.with_columns(pl.lit(breakdown.total).alias(dim), pl.lit(True)
+                                    .alias("DERIVED")).drop("__parts")
+        for column in out.columns:
+            if column not in derived.columns:
+                derived = derived.with_columns(pl.lit(None, dtype=out.schema[column])
+                                               .alias(column))
+        out = pl.concat([out, derived.select(out.columns).cast(out.schema)])
+    return out
