@@ -43,10 +43,23 @@ class Settings(BaseSettings):
 
     broker_url: str | None = Field(
         None, description="Celery broker; default: a SQLite broker file in data_dir.")
+    processing: Literal["queue", "inline"] = Field(
+        "queue", description="queue: Celery workers; inline: in the API process (tests, demos).")
+    visibility_timeout_seconds: int = Field(
+        3600, gt=0, description="Redis: an unacknowledged task is redelivered after this long.")
+    stuck_after_seconds: int = Field(
+        600, gt=0, description="The sweeper re-enqueues work unchanged for this long.")
+    sweep_interval_seconds: float = Field(30, gt=0, description="How often workers sweep.")
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'mmx.sqlite3').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        """The embedded default is kombu's SQLAlchemy transport on a SQLite file: no server,
+        shared by the API and worker processes, and it survives restarts."""
+        return self.broker_url or f"sqla+sqlite:///{(self.data_dir / 'broker.sqlite3').resolve()}"
 
     @property
     def resolved_file_store(self) -> Path:

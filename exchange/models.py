@@ -74,6 +74,8 @@ class Dataset(SQLModel, table=True):
     ref_area: str = Field(foreign_key="state.ref_area", max_length=3, index=True)
     period: str = Field(max_length=7, index=True)
     latest_revision: int = 0
+    # The revision whose observations are in ``observation`` (0: none yet).
+    harmonized_revision: int = 0
     created_at: datetime = _ts()
 
 
@@ -103,6 +105,9 @@ class Submission(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=255)
     rows: int | None = None
     error_count: int | None = None
+    # 0-100 while a worker processes it, for clients that show a progress bar.
+    progress: int = 0
+    attempts: int = 0
     failure_reason: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -155,3 +160,69 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class Outbox(SQLModel, table=True):
+    """Work to hand to the queue, written in the upload's transaction: a broker that is down
+    when a file arrives only delays processing, it never loses the submission."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    created_at: datetime = _ts()
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    attempts: int = 0
+
+
+class Observation(SQLModel, table=True):
+    """Harmonized observations of the current revision of each state-quarter."""
+
+    __table_args__ = (
+        sa.Index("ix_observation_area_period", "ref_area", "period"),
+        sa.Index("ix_observation_query", "period", "pop_group", "measure"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id")
+    revision: int
+    ref_area: str = Field(max_length=3)
+    period: str = Field(max_length=7)
+    pop_group: str = Field(max_length=10)
+    measure: str = Field(max_length=12)
+    citizenship: str = Field(max_length=4)
+    sex: str = Field(max_length=2)
+    age: str = Field(max_length=8)
+    value: int | None = Field(default=None, sa_type=sa.BigInteger)
+    obs_status: str | None = Field(default=None, max_length=1)
+    derived: bool = False
+
+
+class RegionalObservation(SQLModel, table=True):
+    """Sum over a region's member states, per quarter and dimension combination."""
+
+    __tablename__ = "regional_observation"
+    __table_args__ = (sa.Index("ix_regional_region_period", "region", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    region: str = Field(max_length=40)
+    period: str = Field(max_length=7)
+    pop_group: str = Field(max_length=10)
+    measure: str = Field(max_length=12)
+    citizenship: str = Field(max_length=4)
+    sex: str = Field(max_length=2)
+    age: str = Field(max_length=8)
+    value: int = Field(sa_type=sa.BigInteger)
+    states: int
+
+
+class RegionalCoverage(SQLModel, table=True):
+    """Which member states a regional table includes for a quarter, and which it lacks."""
+
+    __tablename__ = "regional_coverage"
+
+    region: str = Field(primary_key=True, max_length=40)
+    period: str = Field(primary_key=True, max_length=7)
+    included: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    provisional: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    missing: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    updated_at: datetime = _ts()

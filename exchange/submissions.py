@@ -14,6 +14,7 @@ from exchange import audit
 from exchange.auth import Principal, Role
 from exchange.models import (
     Dataset,
+    Outbox,
     State,
     StatusChange,
     Submission,
@@ -162,6 +163,7 @@ def receive_upload(session: Session, store: FileStore, principal: Principal, met
     )
     session.add(submission)
     _set_status(session, submission, SubmissionStatus.RECEIVED)
+    session.add(Outbox(submission_id=submission.id))
     audit.record(session, principal.client_id, audit.Action.SUBMISSION_CREATED,
                  f"submission/{submission.id}",
                  {"ref_area": meta.ref_area, "period": meta.period, "revision": submission.revision,
@@ -189,12 +191,15 @@ def validate_submission(session: Session, store: FileStore, submission_id: int) 
     Idempotent: a submission already past validation is returned unchanged, so a retried or
     duplicated task has no further effect.
     """
-    submission = session.get(Submission, submission_id)
+    # The row lock makes a duplicate delivery wait, then see the verdict and do nothing.
+    submission = session.exec(select(Submission).where(Submission.id == submission_id)
+                              .with_for_update()).first()
     if submission is None:
         raise not_found(f"Submission {submission_id}")
     if submission.status not in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING):
         return submission
-    _set_status(session, submission, SubmissionStatus.VALIDATING)
+    if submission.status == SubmissionStatus.RECEIVED:
+        _set_status(session, submission, SubmissionStatus.VALIDATING)
     report = validate_file(store.path(submission.storage_key), country=submission.ref_area,
                            period=submission.period, file_format=submission.file_format,
                            standard_version=submission.standard_version)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -10,8 +12,35 @@ from typer.testing import CliRunner
 
 from standards import Standard, load_standard
 from standards.example import example_frame
+from tests.servers import PostgresServer, ServerUnavailable, require
 
 COUNTRY, PERIOD = "KAZ", "2026-Q3"
+SECRET = "test-secret-" + "x" * 40
+
+
+# --- real servers -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer().start()
+    except ServerUnavailable as exc:
+        require(exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every API test runs once on SQLite and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mmx.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"t_{secrets.token_hex(6)}")
+
+
 
 
 @pytest.fixture(scope="session")

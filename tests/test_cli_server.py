@@ -88,7 +88,7 @@ def test_submit_validates_locally_uploads_and_reports_the_verdict(server, creden
     result = _mmx("submit", str(EXAMPLE), "--country", "KAZ", "--period", "2026-Q3",
                   env={**env, **credentials}, cwd=workdir)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "VALIDATED" in result.stdout
+    assert "ACCEPTED" in result.stdout
     submission_id = re.search(r"submission (\d+)", result.stdout)
     assert submission_id
     status = _mmx("status", submission_id.group(1), env={**env, **credentials}, cwd=workdir)

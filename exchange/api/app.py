@@ -10,7 +10,7 @@ from exchange.api.deps import AppContext
 from exchange.auth.tokens import KeyRing
 from exchange.config import Settings, get_settings
 from exchange.db import migrate, session_scope
-from exchange.dispatch import Dispatcher, InProcessDispatcher
+from exchange.dispatch import Dispatcher, InProcessDispatcher, QueueDispatcher
 from exchange.storage import FileStore
 
 DESCRIPTION = """
@@ -37,7 +37,10 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
                   description=DESCRIPTION)
     app.state.context = AppContext(settings=settings, keyring=KeyRing.from_settings(settings),
                                    store=store, database_url=url)
-    app.state.dispatcher = dispatcher or InProcessDispatcher(url, store.root)
+    if dispatcher is None:
+        dispatcher = (QueueDispatcher(settings) if settings.processing == "queue"
+                      else InProcessDispatcher(url, store.root))
+    app.state.dispatcher = dispatcher
     errors.install(app)
     for module in (auth, submissions, health):
         app.include_router(module.router)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from exchange.auth import Principal
 from exchange.auth.tokens import InvalidToken, KeyRing
 from exchange.config import Settings
-from exchange.db import get_engine
+from exchange.db import get_engine, writer
 from exchange.problems import unauthorized
 from exchange.storage import FileStore
 
@@ -31,7 +31,15 @@ def get_context(request: Request) -> AppContext:
 
 
 def get_session(context: Annotated[AppContext, Depends(get_context)]) -> Iterator[Session]:
-    """A session per request; routes commit explicitly before they answer."""
+    """A session per request for routes that write (uploads, audited reads, logins); routes
+    commit explicitly before they answer."""
+    with Session(writer(context.database_url), expire_on_commit=False) as session:
+        yield session
+
+
+def get_read_session(context: Annotated[AppContext, Depends(get_context)]
+                     ) -> Iterator[Session]:
+    """A session for read-only routes: never waits for a worker's long transaction."""
     with Session(get_engine(context.database_url), expire_on_commit=False) as session:
         yield session
 
@@ -53,6 +61,7 @@ def current_principal(
 
 Context = Annotated[AppContext, Depends(get_context)]
 DB = Annotated[Session, Depends(get_session)]
+ReadDB = Annotated[Session, Depends(get_read_session)]
 Caller = Annotated[Principal, Depends(current_principal)]
 
 

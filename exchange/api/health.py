@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from exchange.api.deps import DB
+from exchange.api.deps import ReadDB
 from exchange.api.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -19,7 +19,7 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
-def readyz(request: Request, session: DB) -> JSONResponse:
+def readyz(request: Request, session: ReadDB) -> JSONResponse:
     """Database reachable and the task queue usable. **Who may call:** anyone."""
     checks: dict[str, str] = {}
     try:

@@ -19,7 +19,7 @@ from fastapi import (
 from fastapi.responses import FileResponse, PlainTextResponse
 
 from exchange import submissions as service
-from exchange.api.deps import DB, Caller, Context, problem_responses
+from exchange.api.deps import DB, Caller, Context, ReadDB, problem_responses
 from exchange.api.enums import PERIOD_PATTERN, RefArea, StandardVersion
 from exchange.api.schemas import ReportOut, SubmissionOut, SubmissionPage
 from exchange.models import SubmissionStatus
@@ -68,20 +68,21 @@ def create_submission(
         emergency=emergency, idempotency_key=idempotency_key)
     received = service.receive_upload(session, context.store, caller, meta, file.file,
                                       context.settings.max_upload_bytes)
-    session.commit()  # durable before we answer
     submission = received.submission
+    body = SubmissionOut.of(submission, service.history(session, submission))
+    session.commit()  # durable before we answer; nothing below touches the database
     response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
     if received.created:
         request.app.state.dispatcher.dispatch(submission.id, background)
     else:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return SubmissionOut.of(submission, service.history(session, submission))
+    return body
 
 
 @router.get("", response_model=SubmissionPage, responses=problem_responses(401, 403))
 def list_submissions(
-    session: DB,
+    session: ReadDB,
     caller: Caller,
     ref_area: Annotated[RefArea | None, Query()] = None,
     period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
@@ -102,7 +103,8 @@ def list_submissions(
 
 @router.get("/{submission_id}", response_model=SubmissionOut,
             responses=problem_responses(401, 404))
-def get_submission(session: DB, caller: Caller, submission_id: SubmissionId) -> SubmissionOut:
+def get_submission(session: ReadDB, caller: Caller, submission_id: SubmissionId
+                   ) -> SubmissionOut:
     """One submission with its status history.
 
     **Who may call:** its state's `submitter`/`coordinator`, `analyst`, `admin`.
@@ -113,7 +115,7 @@ def get_submission(session: DB, caller: Caller, submission_id: SubmissionId) -> 
 
 @router.get("/{submission_id}/revisions", response_model=list[SubmissionOut],
             responses=problem_responses(401, 404))
-def list_revisions(session: DB, caller: Caller, submission_id: SubmissionId
+def list_revisions(session: ReadDB, caller: Caller, submission_id: SubmissionId
                    ) -> list[SubmissionOut]:
     """Every upload for the same state and quarter, oldest revision first.
 

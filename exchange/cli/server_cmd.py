@@ -31,13 +31,44 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="API processes.")] = 1,
+    with_worker: Annotated[bool, typer.Option(
+        help="Also start one Celery worker process (the embedded default).")] = True,
 ) -> None:
-    """Run the API (uvicorn). With no configuration: SQLite and files under ./var."""
+    """Run the API (uvicorn) and, by default, a Celery worker beside it.
+
+    With no configuration: SQLite database, file store and SQLite-backed task queue under ./var,
+    no server needed. In production run `mmx serve --no-with-worker` and `mmx worker` apart.
+    """
+    import subprocess
+    import sys
+
     import uvicorn
 
     _prepared_url()
-    uvicorn.run("exchange.api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+    worker = None
+    if with_worker and get_settings().processing == "queue":
+        worker = subprocess.Popen([sys.executable, "-m", "exchange.cli.main", "worker",
+                                   "--concurrency", "1", "--pool", "solo"])
+    try:
+        uvicorn.run("exchange.api.app:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Task processes.")] = 2,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork or solo.")] = "prefork",
+) -> None:
+    """Run a Celery worker (validate, harmonize, aggregate) with its sweeper thread."""
+    from workers.celery_app import QUEUE, app
+
+    _prepared_url()
+    app.worker_main(["worker", f"--concurrency={concurrency}", f"--pool={pool}",
+                     "--loglevel=INFO", "-Q", QUEUE, "--without-gossip", "--without-mingle",
+                     "--without-heartbeat"])
 
 
 @clients_app.command("create")

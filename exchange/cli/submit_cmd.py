@@ -84,23 +84,31 @@ def submit(
         console.print(f"[bold red]REJECTED[/] by the exchange: {current['error_count']} "
                       "problem(s). `mmx status` shows them.")
         raise typer.Exit(1)
-    colour = "green" if status in ("validated", "harmonizing", "harmonized", "published") else \
-        "yellow"
-    console.print(f"[bold {colour}]{status.upper()}[/] submission {current['id']}")
+    if status in ("validated", "harmonizing", "harmonized", "published"):
+        console.print(f"[bold green]ACCEPTED[/] submission {current['id']}: valid, now "
+                      f"{status}.")
+        return
+    console.print(f"[bold yellow]{status.upper()}[/] submission {current['id']}: no verdict yet "
+                  "(`mmx status` to follow it).")
 
 
 def status(
-    submission_id: Annotated[int, typer.Argument(min=1, help="Submission id.")],
+    submission_id: Annotated[int | None, typer.Argument(
+        min=1, help="Submission id; omit for the operator's overview.")] = None,
     url: Url = None,
     client_id: ClientId = None,
     client_secret: ClientSecret = None,
     access_token: Token = None,
 ) -> None:
-    """Show a submission's status, history and (if rejected) its report."""
+    """Show a submission's status, history and (if rejected) its report; without an id, the
+    queue depth, unsent outbox entries and stuck work of the local installation."""
     from exchange.cli.validate_cmd import render_report
     from standards.validation import Report
 
     console = Console()
+    if submission_id is None:
+        _overview(console)
+        return
     try:
         client = _client(url, access_token, client_id, client_secret)
         current = client.submission(submission_id)
@@ -117,3 +125,19 @@ def status(
 
 
 __all__ = ["status", "submit", "token"]
+
+
+def _overview(console: Console) -> None:
+    from workers.ops import overview
+
+    view = overview(get_settings())
+    depth = f"{view.queue_depth}" if view.queue_depth is not None else \
+        f"unknown ({view.queue_error})"
+    console.print(f"queue depth: {depth}")
+    console.print(f"outbox entries not yet sent: {view.outbox_pending}")
+    console.print("submissions by status: " + (", ".join(
+        f"{k} {v}" for k, v in sorted(view.by_status.items())) or "none"))
+    console.print(f"stuck (unchanged for {get_settings().stuck_after_seconds} s): "
+                  f"{len(view.stuck)}")
+    for sid, state, since in view.stuck[:20]:
+        console.print(f"  submission {sid}: {state} since {since}")

@@ -599,3 +599,31 @@ def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, bad: np.ndarray,
             hint=f"Difference {expected - got:+d}: put unknowns under _U, or correct the total.",
         ))
     report.add_counted(Rule.ADDITIVITY, examples, int(failing.size))
+
+
+# --- harmonized output --------------------------------------------------------------------------
+
+def load_harmonized(source: Path | str, *, file_format: FileFormat | str = FileFormat.AUTO,
+                    standard_version: str = CURRENT_VERSION, standard: Standard | None = None
+                    ) -> tuple[pl.DataFrame, list[str]]:
+    """The rows of an already validated file in standard codes, through the same reading and
+    mapping as validation: dimensions and OBS_STATUS as text, OBS_VALUE as Int64.
+
+    Returns the frame and the mapping notes. Meant for files that passed validation; on others
+    the result is whatever could be read.
+    """
+    standard = standard or load_standard()
+    scratch = Report(standard=f"{standard.id} {standard.version}")
+    table = read_table(source, FileFormat(file_format))
+    frame = _canonical_columns(table.frame)
+    frame = _normalise(frame.select([c for c in standard.upload_columns if c in frame.columns]))
+    typed, _ = _type_phase(frame, scratch, standard)
+    coded = [c for c in frame.columns if c in standard.codelist_columns]
+    typed, vocabulary = dictionary_encode(typed, coded)
+    typed, _ = _map_variants(typed, vocabulary, coded, scratch, standard, None, standard_version)
+    columns = [*standard.dimension_ids, standard.measure]
+    status = next((a.id for a in standard.upload_attributes if a.missing_code), None)
+    out = typed.select(*columns, *([status] if status and status in typed.columns else []))
+    if status and status not in out.columns:
+        out = out.with_columns(pl.lit(None, dtype=pl.Utf8).alias(status))
+    return out.with_columns(pl.col(c).cast(pl.Utf8) for c in coded), scratch.notes

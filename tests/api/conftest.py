@@ -4,7 +4,6 @@ server binaries exist), the app, an HTTP client, API clients and their tokens, u
 from __future__ import annotations
 
 import io
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,36 +19,13 @@ from exchange.api.app import create_app
 from exchange.auth import Role
 from exchange.config import Settings
 from exchange.db import session_scope
-from tests.servers import PostgresServer, ServerUnavailable, require
-
-SECRET = "test-secret-" + "x" * 40
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer().start()
-    except ServerUnavailable as exc:
-        require(exc)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every API test runs once on SQLite and once on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mmx.sqlite3'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.create_database(f"t_{secrets.token_hex(6)}")
+from tests.conftest import SECRET
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "var", database_url=database_url, jwt_secret=SECRET,
-                    max_upload_bytes=5 * 1024 * 1024)
+                    max_upload_bytes=5 * 1024 * 1024, processing="inline")
 
 
 @pytest.fixture

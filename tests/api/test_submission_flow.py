@@ -30,8 +30,9 @@ def test_valid_upload_is_accepted_stored_and_validated(client, kaz, upload, vali
             == valid_csv
 
     status = client.get(f"/api/v1/submissions/{body['id']}", headers=kaz.headers).json()
-    assert status["status"] == "validated"
-    assert [h["status"] for h in status["history"]] == ["received", "validating", "validated"]
+    assert status["status"] == "harmonized"
+    assert [h["status"] for h in status["history"]] == [
+        "received", "validating", "validated", "harmonizing", "harmonized"]
     assert status["rows"] > 1000 and status["error_count"] == 0
 
 
@@ -125,9 +126,9 @@ def test_xlsx_and_sdmx_csv_uploads_are_recognised(client, kaz, upload, example, 
                   ).json()
     assert (sdmx["file_format"], xlsx["file_format"]) == ("sdmx-csv", "xlsx")
     assert client.get(f"/api/v1/submissions/{sdmx['id']}", headers=kaz.headers
-                      ).json()["status"] == "validated"
+                      ).json()["status"] == "harmonized"
     assert client.get(f"/api/v1/submissions/{xlsx['id']}", headers=kaz.headers
-                      ).json()["status"] in ("validated", "rejected")
+                      ).json()["status"] in ("harmonized", "rejected")
 
 
 def test_emergency_submission_is_flagged(client, kaz, upload, valid_csv) -> None:

@@ -1,0 +1,76 @@
+"""Harmonized observations and regional tables after processing (inline processing here; the
+worker tests run the same stages in Celery)."""
+
+from __future__ import annotations
+
+import polars as pl
+import sqlalchemy as sa
+from sqlmodel import select
+
+from exchange.db import session_scope
+from exchange.models import Observation, RegionalCoverage, RegionalObservation
+from tests.api.conftest import csv_bytes
+
+
+def _as(example: pl.DataFrame, ref_area: str, **replace: str) -> pl.DataFrame:
+    frame = example.with_columns(pl.lit(ref_area).alias("REF_AREA"))
+    for column, value in replace.items():
+        frame = frame.with_columns(pl.lit(value).alias(column))
+    return frame
+
+
+def _sum(settings, model, **where) -> int:
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        query = select(sa.func.coalesce(sa.func.sum(model.value), 0))
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return int(session.exec(query).one())
+
+
+def test_regional_table_sums_member_states_and_reports_coverage(
+        client, account, upload, example, settings) -> None:
+    kaz, kgz = account("submitter", "KAZ"), account("submitter", "KGZ")
+    assert upload(kaz, csv_bytes(_as(example, "KAZ"))).status_code == 202
+    assert upload(kgz, csv_bytes(_as(example, "KGZ", OBS_STATUS="P")), ref_area="KGZ"
+                  ).status_code == 202
+
+    one_state = int(example["OBS_VALUE"].cast(pl.Int64).sum())
+    assert _sum(settings, Observation, ref_area="KAZ") == one_state
+    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 2 * one_state
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
+        wider = session.get(RegionalCoverage, ("WIDER_CENTRAL_ASIA", "2026-Q3"))
+        ecowas = session.get(RegionalCoverage, ("ECOWAS", "2026-Q3"))
+        states = session.exec(select(RegionalObservation.states).where(
+            RegionalObservation.region == "CENTRAL_ASIA")).all()
+    assert coverage.included == ["KAZ", "KGZ"]
+    assert coverage.provisional == ["KGZ"]
+    assert coverage.missing == ["TJK", "TKM", "UZB"]
+    assert "AFG" in wider.missing and wider.included == ["KAZ", "KGZ"]
+    assert ecowas is None  # no member of ECOWAS reported: nothing was rebuilt
+    assert set(states) == {2}
+
+
+def test_a_new_revision_replaces_the_states_observations(client, kaz, upload, example,
+                                                          settings) -> None:
+    upload(kaz, csv_bytes(example))
+    doubled = example.with_columns((pl.col("OBS_VALUE").cast(pl.Int64) * 2).cast(pl.Utf8))
+    second = upload(kaz, csv_bytes(doubled)).json()
+    assert second["revision"] == 2
+    total = int(example["OBS_VALUE"].cast(pl.Int64).sum())
+    assert _sum(settings, Observation, ref_area="KAZ") == 2 * total
+    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 2 * total
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        revisions = set(session.exec(select(Observation.revision)).all())
+    assert revisions == {2}
+
+
+def test_missing_totals_are_derived_and_marked(client, kaz, upload, example, settings) -> None:
+    without_sex_totals = example.filter(pl.col("SEX") != "_T")
+    upload(kaz, csv_bytes(without_sex_totals))
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        derived = session.exec(select(sa.func.count()).select_from(Observation).where(
+            Observation.derived.is_(True), Observation.sex == "_T")).one()
+    assert derived == example.filter(pl.col("SEX") == "_T").height
+    assert _sum(settings, Observation, sex="_T") == int(
+        example.filter(pl.col("SEX") == "_T")["OBS_VALUE"].cast(pl.Int64).sum())

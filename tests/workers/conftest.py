@@ -1,0 +1,137 @@
+"""Real Celery worker processes against a real broker (Redis, or the embedded SQLite broker)
+and a real database, driven through the real API."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from exchange.accounts import create_client
+from exchange.api.app import create_app
+from exchange.auth import Principal, Role
+from exchange.auth.tokens import KeyRing
+from exchange.config import Settings
+from exchange.db import session_scope
+from exchange.models import Submission
+from tests.conftest import SECRET
+from tests.servers import RedisServer, ServerUnavailable, require
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    try:
+        server = RedisServer().start()
+    except ServerUnavailable as exc:
+        require(exc)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def queue_settings(tmp_path: Path, database_url: str, redis_server: RedisServer) -> Settings:
+    """Production shape: Redis broker; short stuck/visibility timeouts so fault tests finish."""
+    import redis
+
+    if not redis_server.running:
+        redis_server.restart()
+    redis.Redis.from_url(redis_server.url).flushall()
+    return Settings(
+        data_dir=tmp_path / "var", database_url=database_url, jwt_secret=SECRET,
+        broker_url=redis_server.url, processing="queue", stuck_after_seconds=4,
+        sweep_interval_seconds=0.5, visibility_timeout_seconds=4)
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMX_")}
+    env.update({
+        "PYTHONPATH": str(ROOT), "MMX_DATA_DIR": str(settings.data_dir),
+        "MMX_DATABASE_URL": settings.resolved_database_url,
+        "MMX_BROKER_URL": settings.resolved_broker_url, "MMX_JWT_SECRET": SECRET,
+        "MMX_STUCK_AFTER_SECONDS": str(settings.stuck_after_seconds),
+        "MMX_SWEEP_INTERVAL_SECONDS": str(settings.sweep_interval_seconds),
+        "MMX_VISIBILITY_TIMEOUT_SECONDS": str(settings.visibility_timeout_seconds),
+    })
+    return env
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL the worker and all its pool processes: no chance to ack or clean up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def start(settings: Settings, concurrency: int = 2, pool: str = "prefork") -> Worker:
+        log = tmp_path / f"worker-{len(started)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "exchange.cli.main", "worker", "--concurrency",
+                 str(concurrency), "--pool", pool],
+                env=env_for(settings), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        worker = Worker(process, log)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def queue_app(queue_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(queue_settings)) as client:
+        yield client
+
+
+def submitter_headers(settings: Settings, ref_area: str = "KAZ") -> dict[str, str]:
+    with session_scope(settings.resolved_database_url) as session:
+        client, _ = create_client(session, Role.SUBMITTER, ref_area, "test")
+    token = KeyRing.from_settings(settings).issue(Principal(client.id, Role.SUBMITTER, ref_area))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_for_status(settings: Settings, submission_id: int, wanted: set[str],
+                    timeout: float = 90, worker: Worker | None = None) -> str:
+    deadline = time.monotonic() + timeout
+    status = ""
+    while time.monotonic() < deadline:
+        with session_scope(settings.resolved_database_url, writes=False) as session:
+            submission = session.get(Submission, submission_id)
+            status = submission.status if submission else ""
+        if status in wanted:
+            return status
+        time.sleep(0.2)
+    log = worker.log.read_text(errors="replace")[-3000:] if worker else ""
+    raise AssertionError(f"submission {submission_id} still {status!r}; worker log:\n{log}")

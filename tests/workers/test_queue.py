@@ -1,0 +1,160 @@
+"""Submissions processed by real Celery worker processes; faults do not lose or double work."""
+
+from __future__ import annotations
+
+import time
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from exchange.config import Settings
+from exchange.db import session_scope
+from exchange.models import (
+    Observation,
+    Outbox,
+    RegionalCoverage,
+    RegionalObservation,
+    StatusChange,
+)
+from standards import load_standard
+from standards.example import example_frame
+from tests.api.conftest import csv_bytes
+from tests.workers.conftest import submitter_headers, wait_for_status
+from workers.celery_app import producer_for
+
+DONE = {"harmonized", "rejected", "failed"}
+
+
+def _post(client: TestClient, settings: Settings, content: bytes, ref_area: str = "KAZ"):
+    response = client.post(
+        "/api/v1/submissions", data={"ref_area": ref_area, "period": "2026-Q3"},
+        files={"file": ("t.csv", content, "text/csv")}, headers=submitter_headers(settings,
+                                                                                  ref_area))
+    assert response.status_code == 202, response.text
+    return int(response.json()["id"])
+
+
+def _observations(settings: Settings) -> pl.DataFrame:
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        rows = session.exec(select(Observation.ref_area, Observation.pop_group,
+                                   Observation.measure, Observation.citizenship,
+                                   Observation.sex, Observation.age, Observation.value,
+                                   Observation.derived)).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row",
+                        schema=["ref_area", "pop_group", "measure", "citizenship", "sex", "age",
+                                "value", "derived"]).sort(pl.all())
+
+
+def _history(settings: Settings, submission_id: int) -> list[str]:
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        return [c.status for c in session.exec(select(StatusChange).where(
+            StatusChange.submission_id == submission_id).order_by(StatusChange.id)).all()]
+
+
+@pytest.fixture(scope="module")
+def kaz_csv() -> bytes:
+    return csv_bytes(example_frame(load_standard(), "KAZ", "2026-Q3", citizenships=6))
+
+
+@pytest.fixture(scope="module")
+def big_csv() -> bytes:
+    """Large enough that a stage takes a while: time to kill a worker in the middle of it."""
+    return csv_bytes(example_frame(load_standard(), "KAZ", "2026-Q3", citizenships=60,
+                                   all_measures=True))
+
+
+def test_upload_is_validated_harmonized_and_aggregated_by_a_worker(
+        queue_settings, queue_app, start_worker, kaz_csv) -> None:
+    worker = start_worker(queue_settings)
+    submission_id = _post(queue_app, queue_settings, kaz_csv)
+    assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "harmonized"
+    assert _history(queue_settings, submission_id) == [
+        "received", "validating", "validated", "harmonizing", "harmonized"]
+
+    observations = _observations(queue_settings)
+    source = pl.read_csv(kaz_csv, infer_schema=False)
+    assert observations.height == source.height
+    assert observations["value"].sum() == source["OBS_VALUE"].cast(pl.Int64).sum()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+            coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
+            if coverage is not None:
+                break
+        time.sleep(0.2)
+    assert coverage is not None
+    assert coverage.included == ["KAZ"]
+    assert coverage.missing == ["KGZ", "TJK", "TKM", "UZB"]
+    with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+        regional = session.exec(select(sa.func.sum(RegionalObservation.value)).where(
+            RegionalObservation.region == "CENTRAL_ASIA")).one()
+    assert regional == observations["value"].sum()
+
+
+def test_broker_down_at_upload_only_delays_processing(
+        queue_settings, queue_app, start_worker, redis_server, kaz_csv) -> None:
+    redis_server.kill()
+    submission_id = _post(queue_app, queue_settings, kaz_csv)  # still 202: stored and recorded
+    with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+        pending = session.exec(select(Outbox).where(Outbox.submission_id == submission_id)).one()
+        assert pending.dispatched_at is None
+    redis_server.restart()
+    worker = start_worker(queue_settings)  # its sweeper sends the outbox entry
+    assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "harmonized"
+
+
+def test_worker_killed_mid_task_is_redone_with_identical_result(
+        queue_settings, queue_app, start_worker, big_csv) -> None:
+    worker = start_worker(queue_settings, concurrency=1)
+    submission_id = _post(queue_app, queue_settings, big_csv)
+    wait_for_status(queue_settings, submission_id, {"validating", "harmonizing"},
+                    worker=worker)
+    worker.kill()
+    killed_in = _history(queue_settings, submission_id)[-1]
+    assert killed_in in ("validating", "harmonizing", "validated")
+
+    replacement = start_worker(queue_settings, concurrency=1)
+    assert wait_for_status(queue_settings, submission_id, DONE, timeout=120,
+                           worker=replacement) == "harmonized"
+    source = pl.read_csv(big_csv, infer_schema=False)
+    observations = _observations(queue_settings)
+    assert observations.height == source.height
+    assert observations["value"].sum() == source["OBS_VALUE"].cast(pl.Int64).sum()
+    assert _history(queue_settings, submission_id).count("harmonized") == 1
+
+
+def test_duplicate_delivery_creates_no_duplicate_rows(
+        queue_settings, queue_app, start_worker, kaz_csv) -> None:
+    worker = start_worker(queue_settings, concurrency=2)
+    submission_id = _post(queue_app, queue_settings, kaz_csv)
+    producer = producer_for(queue_settings)
+    for name in ("mmx.validate", "mmx.validate", "mmx.harmonize", "mmx.harmonize",
+                 "mmx.aggregate", "mmx.aggregate"):
+        producer.send_task(name, (submission_id,))
+    assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "harmonized"
+    time.sleep(3)  # let the duplicates run to completion
+    source = pl.read_csv(kaz_csv, infer_schema=False)
+    observations = _observations(queue_settings)
+    assert observations.height == source.height
+    history = _history(queue_settings, submission_id)
+    assert history.count("validated") == 1 and history.count("harmonized") == 1
+    with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+        per_key = session.exec(select(sa.func.count()).select_from(RegionalObservation).where(
+            RegionalObservation.region == "CENTRAL_ASIA")).one()
+    assert per_key == source.height
+
+
+def test_stuck_submission_is_re_enqueued_by_the_sweeper(
+        queue_settings, queue_app, start_worker, kaz_csv) -> None:
+    """A message lost with the broker: the row says 'received' but no task exists."""
+    submission_id = _post(queue_app, queue_settings, kaz_csv)
+    import redis
+
+    time.sleep(0.5)
+    redis.Redis.from_url(queue_settings.resolved_broker_url).flushall()  # the message is gone
+    worker = start_worker(queue_settings)
+    assert wait_for_status(queue_settings, submission_id, DONE, timeout=60,
+                           worker=worker) == "harmonized"

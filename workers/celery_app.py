@@ -1,0 +1,93 @@
+"""The Celery application, configured from ``MMX_*`` settings.
+
+Reliability settings: ``acks_late`` with ``task_reject_on_worker_lost`` (a task whose worker
+dies is redelivered, not lost), prefetch of one (a busy worker does not hoard messages) and a
+Redis visibility timeout after which unacknowledged tasks come back.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import (
+    after_setup_logger,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_ready,
+)
+
+from exchange.config import Settings, get_settings
+
+QUEUE = "mmx"
+
+
+def make_app(settings: Settings) -> Celery:
+    app = Celery("mmx", broker=settings.resolved_broker_url, include=["workers.tasks"])
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        # Redis options; kombu's SQLAlchemy transport hands its options to create_engine.
+        broker_transport_options=(
+            {"visibility_timeout": settings.visibility_timeout_seconds, "polling_interval": 0.2}
+            if settings.resolved_broker_url.startswith(("redis", "rediss")) else {}),
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    return app
+
+
+app = make_app(get_settings())
+_producers: dict[str, Celery] = {}
+
+
+def producer_for(settings: Settings) -> Celery:
+    """An app to send tasks with, for the broker of ``settings`` (the API and the sweeper may
+    run with settings other than the process-wide ones, e.g. in tests)."""
+    url = settings.resolved_broker_url
+    if url == app.conf.broker_url:
+        return app
+    if url not in _producers:
+        _producers[url] = make_app(settings)
+    return _producers[url]
+
+
+@after_setup_logger.connect
+def _json_logs(logger, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+    from exchange.logs import configure
+
+    configure()
+
+
+@task_prerun.connect
+def _bind_submission(task=None, args=None, kwargs=None, **_extra) -> None:  # type: ignore[no-untyped-def]
+    from exchange.logs import current_submission
+
+    if args and isinstance(args[0], int):
+        current_submission.set(args[0])
+
+
+@task_postrun.connect
+def _unbind_submission(**_kwargs) -> None:  # type: ignore[no-untyped-def]
+    from exchange.logs import current_submission
+
+    current_submission.set(None)
+
+
+@worker_process_init.connect
+def _own_connections(**_kwargs) -> None:  # type: ignore[no-untyped-def]
+    from exchange.db import forget_connections_after_fork
+
+    forget_connections_after_fork()
+
+
+@worker_ready.connect
+def _start_sweeper(**_kwargs) -> None:  # type: ignore[no-untyped-def]
+    from workers.sweeper import start_background_sweeper
+
+    start_background_sweeper(get_settings())
