@@ -70,6 +70,7 @@ def harmonize(database_url: str, store_root: Path, submission_id: int) -> str:
             session, FileStore(store_root), submission_id,
             progress=lambda p: log.info("progress %s%%", p, extra={"submission_id": submission_id}),
         ).status
+    set_progress(database_url, submission_id, 90)
     log.info("harmonized: %s", status, extra={"submission_id": submission_id})
     return str(status)
 

@@ -48,7 +48,7 @@ class SubmissionOut(BaseModel):
         "id": 42, "ref_area": "KAZ", "period": "2026-Q3", "revision": 2,
         "standard_version": "1.0.0", "emergency": False, "status": "validated",
         "sha256": "9f2c...", "size_bytes": 812345, "file_format": "csv",
-        "filename": "KAZ_2026-Q3.csv", "rows": 16324, "error_count": 0,
+        "filename": "KAZ_2026-Q3.csv", "rows": 16324, "error_count": 0, "progress": 100,
         "created_at": "2026-11-23T12:00:00Z", "updated_at": "2026-11-23T12:00:02Z",
         "history": [{"status": "received", "at": "2026-11-23T12:00:00Z"}],
         "links": {"self": "/api/v1/submissions/42", "report": "/api/v1/submissions/42/report",
@@ -68,6 +68,8 @@ class SubmissionOut(BaseModel):
     filename: str
     rows: int | None
     error_count: int | None
+    progress: int = Field(description="0-100 while the workers process the submission.")
+    failure_reason: str | None = None
     created_at: datetime
     updated_at: datetime
     history: list[StatusEntry] = Field(default_factory=list)
@@ -81,7 +83,8 @@ class SubmissionOut(BaseModel):
             standard_version=s.standard_version, emergency=s.emergency,
             status=SubmissionStatus(s.status), sha256=s.sha256, size_bytes=s.size_bytes,
             file_format=s.file_format, filename=s.filename, rows=s.rows,
-            error_count=s.error_count, created_at=s.created_at, updated_at=s.updated_at,
+            error_count=s.error_count, progress=s.progress, failure_reason=s.failure_reason,
+            created_at=s.created_at, updated_at=s.updated_at,
             history=[StatusEntry.of(h) for h in history or []],
             links={"self": base, "report": f"{base}/report", "file": f"{base}/file",
                    "revisions": f"{base}/revisions"},

@@ -113,7 +113,10 @@ def status(
         client = _client(url, access_token, client_id, client_secret)
         current = client.submission(submission_id)
         console.print(f"submission {current['id']}: {current['ref_area']} {current['period']} "
-                      f"revision {current['revision']} — [bold]{current['status']}[/]")
+                      f"revision {current['revision']} — [bold]{current['status']}[/] "
+                      f"({current.get('progress', 0)}%)")
+        if current.get("failure_reason"):
+            console.print(f"  failed: {current['failure_reason']}")
         for entry in current.get("history", []):
             console.print(f"  {entry['at']}  {entry['status']}")
         if current["status"] == "rejected":

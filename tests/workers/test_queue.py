@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import polars as pl
@@ -73,6 +74,14 @@ def test_upload_is_validated_harmonized_and_aggregated_by_a_worker(
     assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "harmonized"
     assert _history(queue_settings, submission_id) == [
         "received", "validating", "validated", "harmonizing", "harmonized"]
+    # Structured logs: every line about this submission's processing carries its id.
+    lines = [json.loads(line) for line in worker.log.read_text().splitlines()
+             if line.startswith("{")]
+    ours = [entry for entry in lines if entry["logger"].startswith("mmx.pipeline")]
+    assert ours and all(entry.get("submission_id") == submission_id for entry in ours)
+    task_lines = [e for e in lines if "mmx.harmonize" in e["message"]
+                  and "succeeded" in e["message"]]
+    assert task_lines and task_lines[0]["submission_id"] == submission_id
 
     observations = _observations(queue_settings)
     source = pl.read_csv(kaz_csv, infer_schema=False)
@@ -158,3 +167,17 @@ def test_stuck_submission_is_re_enqueued_by_the_sweeper(
     worker = start_worker(queue_settings)
     assert wait_for_status(queue_settings, submission_id, DONE, timeout=60,
                            worker=worker) == "harmonized"
+
+
+def test_status_overview_shows_queue_depth_outbox_and_stuck_work(
+        queue_settings, queue_app, kaz_csv) -> None:
+    """No worker runs: the upload waits in the queue, and turns 'stuck' after the threshold."""
+    from workers.ops import overview
+
+    submission_id = _post(queue_app, queue_settings, kaz_csv)
+    view = overview(queue_settings)
+    assert view.queue_depth == 1 and view.queue_error is None
+    assert view.outbox_pending == 0 and view.by_status == {"received": 1}
+    assert view.stuck == []
+    time.sleep(queue_settings.stuck_after_seconds + 0.5)
+    assert [s[0] for s in overview(queue_settings).stuck] == [submission_id]
