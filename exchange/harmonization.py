@@ -69,11 +69,13 @@ def harmonize_submission(session: Session, store: FileStore, submission_id: int,
     rows = frame.rename(COLUMNS).with_columns(
         pl.lit(dataset.id).alias("dataset_id"), pl.lit(submission.id).alias("submission_id"),
         pl.lit(submission.revision).alias("revision"))
-    session.execute(sa.delete(Observation).where(Observation.dataset_id == dataset.id))
+    session.execute(sa.delete(Observation).where(Observation.ref_area == dataset.ref_area,
+                                                 Observation.period == dataset.period))
     insert_observations(session, rows)
     progress(90)
     dataset.harmonized_revision = submission.revision
     session.add(dataset)
+    mark_regions_stale(session, submission.ref_area, submission.period)
     _set_status(session, submission, SubmissionStatus.HARMONIZED)
     audit.record(session, "system", "submission.harmonized", f"submission/{submission.id}",
                  {"observations": rows.height,
@@ -103,23 +105,37 @@ def insert_observations(session: Session, rows: pl.DataFrame) -> None:
         session.execute(sa.insert(Observation), rows.to_dicts())
 
 
+def mark_regions_stale(session: Session, ref_area: str, period: str) -> None:
+    for region in load_standard().regions_of(ref_area):
+        _ensure_coverage(session, region, period)
+        session.execute(sa.update(RegionalCoverage).where(
+            RegionalCoverage.region == region, RegionalCoverage.period == period)
+            .values(stale=True))
+
+
 def rebuild_regional(session: Session, ref_area: str, period: str) -> list[str]:
-    """Recompute every regional table that includes ``ref_area`` for ``period``.
+    """Recompute every stale regional table that includes ``ref_area`` for ``period``.
 
     Each region's rows are replaced as a whole under a lock on its coverage row, so two workers
-    rebuilding the same region never interleave. Returns the regions rebuilt.
+    rebuilding the same region never interleave, and one that finds it fresh does nothing.
+    Returns the regions rebuilt.
     """
     standard = load_standard()
     rebuilt = []
     for region in standard.regions_of(ref_area):
         members = sorted(standard.region_members(region))
-        _lock_coverage(session, region, period)
+        _ensure_coverage(session, region, period)
+        locked = session.exec(select(RegionalCoverage).where(
+            RegionalCoverage.region == region, RegionalCoverage.period == period)
+            .with_for_update()).one()
+        if not locked.stale:
+            continue
         session.execute(sa.delete(RegionalObservation).where(
             RegionalObservation.region == region, RegionalObservation.period == period))
         o = Observation.__table__.c
         summed = (
             sa.select(sa.literal(region), o.period, o.pop_group, o.measure, o.citizenship, o.sex,
-                      o.age, sa.func.sum(o.value), sa.func.count(sa.distinct(o.ref_area)))
+                      o.age, sa.func.sum(o.value), sa.func.count())  # one row per state and key
             .where(o.period == period, o.ref_area.in_(members), o.value.is_not(None))
             .group_by(o.period, o.pop_group, o.measure, o.citizenship, o.sex, o.age)
         )
@@ -133,24 +149,21 @@ def rebuild_regional(session: Session, ref_area: str, period: str) -> list[str]:
         provisional = sorted(session.execute(
             sa.select(o.ref_area).distinct().where(o.period == period, o.obs_status == "P",
                                                    o.ref_area.in_(members))).scalars())
-        coverage = session.get(RegionalCoverage, (region, period))
-        assert coverage is not None
+        coverage = locked
         coverage.included = included
         coverage.provisional = provisional
         coverage.missing = [m for m in members if m not in included]
+        coverage.stale = False
         coverage.updated_at = utcnow()
         session.add(coverage)
         rebuilt.append(region)
     return rebuilt
 
 
-def _lock_coverage(session: Session, region: str, period: str) -> None:
+def _ensure_coverage(session: Session, region: str, period: str) -> None:
     if session.get(RegionalCoverage, (region, period)) is None:
         try:
             with session.begin_nested():
                 session.add(RegionalCoverage(region=region, period=period))
         except sa.exc.IntegrityError:
-            pass
-    session.exec(select(RegionalCoverage).where(RegionalCoverage.region == region,
-                                                RegionalCoverage.period == period)
-                 .with_for_update()).one()
+            pass  # created concurrently

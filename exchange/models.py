@@ -174,16 +174,20 @@ class Outbox(SQLModel, table=True):
 
 
 class Observation(SQLModel, table=True):
-    """Harmonized observations of the current revision of each state-quarter."""
+    """Harmonized observations of the current revision of each state-quarter.
 
-    __table_args__ = (
-        sa.Index("ix_observation_area_period", "ref_area", "period"),
-        sa.Index("ix_observation_query", "period", "pop_group", "measure"),
-    )
+    Derived data, rebuilt from the stored submission whenever needed: it carries its
+    provenance (dataset, submission, revision) without foreign keys, because per-row foreign-key
+    checks made bulk loading an order of magnitude slower.
+    """
+
+    # One index: the state-quarter, by which rows are replaced and regions are summed. More
+    # indexes would each slow every bulk load.
+    __table_args__ = (sa.Index("ix_observation_area_period", "ref_area", "period"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    dataset_id: int = Field(foreign_key="dataset.id", index=True)
-    submission_id: int = Field(foreign_key="submission.id")
+    dataset_id: int
+    submission_id: int
     revision: int
     ref_area: str = Field(max_length=3)
     period: str = Field(max_length=7)
@@ -225,4 +229,7 @@ class RegionalCoverage(SQLModel, table=True):
     included: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     provisional: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     missing: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Set when a member's observations change; a rebuild clears it. Rebuild tasks that find the
+    # table fresh skip, so twenty states arriving at once do not cost twenty full rebuilds.
+    stale: bool = True
     updated_at: datetime = _ts()

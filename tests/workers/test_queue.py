@@ -91,7 +91,7 @@ def test_upload_is_validated_harmonized_and_aggregated_by_a_worker(
     while time.monotonic() < deadline:
         with session_scope(queue_settings.resolved_database_url, writes=False) as session:
             coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
-            if coverage is not None:
+            if coverage is not None and not coverage.stale:
                 break
         time.sleep(0.2)
     assert coverage is not None

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 12:55:52.971905
+Create Date: 2026-11-23 13:31:22.353589
 """
 
 from collections.abc import Sequence
@@ -20,12 +20,33 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('observation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dataset_id', sa.Integer(), nullable=False),
+    sa.Column('submission_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('ref_area', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('pop_group', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('measure', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('citizenship', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+    sa.Column('sex', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('age', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=True),
+    sa.Column('obs_status', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
+    sa.Column('derived', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('observation', schema=None) as batch_op:
+        batch_op.create_index('ix_observation_area_period', ['ref_area', 'period'], unique=False)
+
     op.create_table('regional_coverage',
     sa.Column('region', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('included', sa.JSON(), nullable=False),
     sa.Column('provisional', sa.JSON(), nullable=False),
     sa.Column('missing', sa.JSON(), nullable=False),
+    sa.Column('stale', sa.Boolean(), nullable=False),
     sa.Column('updated_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('region', 'period')
     )
@@ -44,30 +65,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('regional_observation', schema=None) as batch_op:
         batch_op.create_index('ix_regional_region_period', ['region', 'period'], unique=False)
-
-    op.create_table('observation',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('dataset_id', sa.Integer(), nullable=False),
-    sa.Column('submission_id', sa.Integer(), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('ref_area', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-    sa.Column('pop_group', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('measure', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-    sa.Column('citizenship', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
-    sa.Column('sex', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-    sa.Column('age', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('value', sa.BigInteger(), nullable=True),
-    sa.Column('obs_status', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
-    sa.Column('derived', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['dataset_id'], ['dataset.id'], ),
-    sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('observation', schema=None) as batch_op:
-        batch_op.create_index('ix_observation_area_period', ['ref_area', 'period'], unique=False)
-        batch_op.create_index(batch_op.f('ix_observation_dataset_id'), ['dataset_id'], unique=False)
-        batch_op.create_index('ix_observation_query', ['period', 'pop_group', 'measure'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -104,14 +101,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_dispatched_at'))
 
     op.drop_table('outbox')
-    with op.batch_alter_table('observation', schema=None) as batch_op:
-        batch_op.drop_index('ix_observation_query')
-        batch_op.drop_index(batch_op.f('ix_observation_dataset_id'))
-        batch_op.drop_index('ix_observation_area_period')
-
-    op.drop_table('observation')
     with op.batch_alter_table('regional_observation', schema=None) as batch_op:
         batch_op.drop_index('ix_regional_region_period')
 
     op.drop_table('regional_observation')
     op.drop_table('regional_coverage')
+    with op.batch_alter_table('observation', schema=None) as batch_op:
+        batch_op.drop_index('ix_observation_area_period')
+
+    op.drop_table('observation')
