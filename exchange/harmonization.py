@@ -17,13 +17,13 @@ from exchange.models import (
     Observation,
     RegionalCoverage,
     RegionalObservation,
-    StatusChange,
     Submission,
     SubmissionStatus,
     utcnow,
 )
 from exchange.problems import not_found
 from exchange.storage import FileStore
+from exchange.submissions import record_status
 from standards import load_standard
 from standards.mappings import derive_totals
 from standards.validation.engine import load_harmonized
@@ -32,13 +32,6 @@ Progress = Callable[[int], None]
 COLUMNS = {"REF_AREA": "ref_area", "TIME_PERIOD": "period", "POP_GROUP": "pop_group",
            "MEASURE": "measure", "CITIZENSHIP": "citizenship", "SEX": "sex", "AGE": "age",
            "OBS_VALUE": "value", "OBS_STATUS": "obs_status", "DERIVED": "derived"}
-
-
-def _set_status(session: Session, submission: Submission, status: SubmissionStatus) -> None:
-    submission.status = status
-    submission.updated_at = utcnow()
-    session.add(submission)
-    session.add(StatusChange(submission_id=submission.id, status=status))
 
 
 def harmonize_submission(session: Session, store: FileStore, submission_id: int,
@@ -53,10 +46,10 @@ def harmonize_submission(session: Session, store: FileStore, submission_id: int,
     dataset = session.exec(select(Dataset).where(Dataset.id == submission.dataset_id)
                            .with_for_update()).one()
     if submission.status == SubmissionStatus.VALIDATED:
-        _set_status(session, submission, SubmissionStatus.HARMONIZING)
+        record_status(session, submission, SubmissionStatus.HARMONIZING)
     if dataset.harmonized_revision > submission.revision:
         # A newer revision is already current; this one stays in the history only.
-        _set_status(session, submission, SubmissionStatus.HARMONIZED)
+        record_status(session, submission, SubmissionStatus.HARMONIZED)
         return submission
     standard = load_standard()
     frame, _notes = load_harmonized(store.path(submission.storage_key),
@@ -76,7 +69,7 @@ def harmonize_submission(session: Session, store: FileStore, submission_id: int,
     dataset.harmonized_revision = submission.revision
     session.add(dataset)
     mark_regions_stale(session, submission.ref_area, submission.period)
-    _set_status(session, submission, SubmissionStatus.HARMONIZED)
+    record_status(session, submission, SubmissionStatus.HARMONIZED)
     audit.record(session, "system", "submission.harmonized", f"submission/{submission.id}",
                  {"observations": rows.height,
                   "derived": int(rows["derived"].sum()) if rows.height else 0})

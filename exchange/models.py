@@ -173,7 +173,18 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
 
 
-class Observation(SQLModel, table=True):
+class ObservationKey(SQLModel):
+    """The dimensions shared by national and regional observations (REF_AREA aside)."""
+
+    period: str = Field(max_length=7)
+    pop_group: str = Field(max_length=10)
+    measure: str = Field(max_length=12)
+    citizenship: str = Field(max_length=4)
+    sex: str = Field(max_length=2)
+    age: str = Field(max_length=8)
+
+
+class Observation(ObservationKey, table=True):
     """Harmonized observations of the current revision of each state-quarter.
 
     Derived data, rebuilt from the stored submission whenever needed: it carries its
@@ -190,18 +201,12 @@ class Observation(SQLModel, table=True):
     submission_id: int
     revision: int
     ref_area: str = Field(max_length=3)
-    period: str = Field(max_length=7)
-    pop_group: str = Field(max_length=10)
-    measure: str = Field(max_length=12)
-    citizenship: str = Field(max_length=4)
-    sex: str = Field(max_length=2)
-    age: str = Field(max_length=8)
     value: int | None = Field(default=None, sa_type=sa.BigInteger)
     obs_status: str | None = Field(default=None, max_length=1)
     derived: bool = False
 
 
-class RegionalObservation(SQLModel, table=True):
+class RegionalObservation(ObservationKey, table=True):
     """Sum over a region's member states, per quarter and dimension combination."""
 
     __tablename__ = "regional_observation"
@@ -209,12 +214,6 @@ class RegionalObservation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     region: str = Field(max_length=40)
-    period: str = Field(max_length=7)
-    pop_group: str = Field(max_length=10)
-    measure: str = Field(max_length=12)
-    citizenship: str = Field(max_length=4)
-    sex: str = Field(max_length=2)
-    age: str = Field(max_length=8)
     value: int = Field(sa_type=sa.BigInteger)
     states: int
 

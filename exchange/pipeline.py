@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from exchange.db import session_scope
 from exchange.harmonization import harmonize_submission, rebuild_regional
-from exchange.models import Outbox, StatusChange, Submission, SubmissionStatus, utcnow
+from exchange.models import Outbox, Submission, SubmissionStatus, utcnow
 from exchange.storage import FileStore
-from exchange.submissions import validate_submission
+from exchange.submissions import record_status, validate_submission
 
 log = logging.getLogger("mmx.pipeline")
 
@@ -40,11 +40,8 @@ def _enter(database_url: str, submission_id: int, expected: SubmissionStatus,
             return True
         if submission.status != expected:
             return False
-        submission.status = stage
         submission.attempts = 1
-        submission.updated_at = utcnow()
-        session.add(submission)
-        session.add(StatusChange(submission_id=submission_id, status=stage))
+        record_status(session, submission, stage)
         return True
 
 

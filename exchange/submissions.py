@@ -108,7 +108,8 @@ def _refuse_identifiers(stored: StoredFile, store: FileStore, session: Session) 
     )
 
 
-def _set_status(session: Session, submission: Submission, status: SubmissionStatus) -> None:
+def record_status(session: Session, submission: Submission, status: SubmissionStatus) -> None:
+    """Move a submission to ``status`` and keep the transition, with its time, in the history."""
     submission.status = status
     submission.updated_at = utcnow()
     session.add(submission)
@@ -162,7 +163,7 @@ def receive_upload(session: Session, store: FileStore, principal: Principal, met
         idempotency_key=meta.idempotency_key,
     )
     session.add(submission)
-    _set_status(session, submission, SubmissionStatus.RECEIVED)
+    record_status(session, submission, SubmissionStatus.RECEIVED)
     session.add(Outbox(submission_id=submission.id))
     audit.record(session, principal.client_id, audit.Action.SUBMISSION_CREATED,
                  f"submission/{submission.id}",
@@ -199,7 +200,7 @@ def validate_submission(session: Session, store: FileStore, submission_id: int) 
     if submission.status not in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING):
         return submission
     if submission.status == SubmissionStatus.RECEIVED:
-        _set_status(session, submission, SubmissionStatus.VALIDATING)
+        record_status(session, submission, SubmissionStatus.VALIDATING)
     report = validate_file(store.path(submission.storage_key), country=submission.ref_area,
                            period=submission.period, file_format=submission.file_format,
                            standard_version=submission.standard_version)
@@ -213,7 +214,7 @@ def validate_submission(session: Session, store: FileStore, submission_id: int) 
                                  report=report.as_dict()))
     submission.rows = report.rows
     submission.error_count = report.error_count
-    _set_status(session, submission,
+    record_status(session, submission,
                 SubmissionStatus.VALIDATED if report.valid else SubmissionStatus.REJECTED)
     audit.record(session, "system", audit.Action.SUBMISSION_VALIDATED,
                  f"submission/{submission.id}",

@@ -13,7 +13,8 @@ from celery import Task
 from exchange import pipeline
 from exchange.config import get_settings
 from exchange.db import session_scope
-from exchange.models import StatusChange, Submission, SubmissionStatus, utcnow
+from exchange.models import Submission, SubmissionStatus
+from exchange.submissions import record_status
 from workers.celery_app import app
 
 log = logging.getLogger("mmx.worker")
@@ -44,12 +45,8 @@ class SubmissionTask(Task):
             if submission is None or submission.status in (SubmissionStatus.REJECTED,
                                                            SubmissionStatus.HARMONIZED):
                 return
-            submission.status = SubmissionStatus.FAILED
             submission.failure_reason = f"{type(exc).__name__}: {exc}"[:1000]
-            submission.updated_at = utcnow()
-            session.add(submission)
-            session.add(StatusChange(submission_id=submission_id,
-                                     status=SubmissionStatus.FAILED))
+            record_status(session, submission, SubmissionStatus.FAILED)
 
 
 def _paths() -> tuple[str, Any]:
