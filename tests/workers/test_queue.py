@@ -181,3 +181,22 @@ def test_status_overview_shows_queue_depth_outbox_and_stuck_work(
     assert view.stuck == []
     time.sleep(queue_settings.stuck_after_seconds + 0.5)
     assert [s[0] for s in overview(queue_settings).stuck] == [submission_id]
+
+
+def test_permanent_failure_is_recorded_with_its_reason(
+        queue_settings, queue_app, start_worker, kaz_csv) -> None:
+    """A stored file that vanished cannot be harmonized: no retry can help, so the submission
+    ends 'failed' with the reason, instead of retrying forever or staying stuck."""
+    from exchange.models import Submission
+
+    submission_id = _post(queue_app, queue_settings, kaz_csv)
+    with session_scope(queue_settings.resolved_database_url) as session:
+        submission = session.get(Submission, submission_id)
+        (queue_settings.resolved_file_store / submission.storage_key).unlink()
+        submission.status = "validated"  # as if validation had passed before the loss
+        session.add(submission)
+    worker = start_worker(queue_settings)
+    assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "failed"
+    with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+        reason = session.get(Submission, submission_id).failure_reason
+    assert reason.startswith("UnusableInput: No such file")
