@@ -21,9 +21,8 @@ from exchange.models import (
     SubmissionStatus,
     utcnow,
 )
-from exchange.problems import not_found
 from exchange.storage import FileStore
-from exchange.submissions import record_status
+from exchange.submissions import lock_submission, record_status
 from standards import load_standard
 from standards.mappings import derive_totals
 from standards.validation.engine import load_harmonized
@@ -37,10 +36,7 @@ COLUMNS = {"REF_AREA": "ref_area", "TIME_PERIOD": "period", "POP_GROUP": "pop_gr
 def harmonize_submission(session: Session, store: FileStore, submission_id: int,
                          progress: Progress = lambda _p: None) -> Submission:
     """Map, derive totals and replace the state-quarter's observations with this revision's."""
-    submission = session.exec(select(Submission).where(Submission.id == submission_id)
-                              .with_for_update()).first()
-    if submission is None:
-        raise not_found(f"Submission {submission_id}")
+    submission = lock_submission(session, submission_id)
     if submission.status not in (SubmissionStatus.VALIDATED, SubmissionStatus.HARMONIZING):
         return submission
     dataset = session.exec(select(Dataset).where(Dataset.id == submission.dataset_id)

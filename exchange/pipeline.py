@@ -8,13 +8,13 @@ import logging
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import select
 
 from exchange.db import session_scope
 from exchange.harmonization import harmonize_submission, rebuild_regional
 from exchange.models import Outbox, Submission, SubmissionStatus, utcnow
+from exchange.problems import Problem
 from exchange.storage import FileStore
-from exchange.submissions import record_status, validate_submission
+from exchange.submissions import lock_submission, record_status, validate_submission
 
 log = logging.getLogger("mmx.pipeline")
 
@@ -30,9 +30,9 @@ def _enter(database_url: str, submission_id: int, expected: SubmissionStatus,
     """Move ``expected`` -> ``stage`` in its own commit, so the stage shows while it runs.
     True if the stage should run (also when a crashed run left it in ``stage``)."""
     with session_scope(database_url) as session:
-        submission = session.exec(select(Submission).where(Submission.id == submission_id)
-                                  .with_for_update()).first()
-        if submission is None:
+        try:
+            submission = lock_submission(session, submission_id)
+        except Problem:  # no such submission: nothing to do
             return False
         if submission.status == stage:
             submission.attempts += 1

@@ -108,6 +108,16 @@ def _refuse_identifiers(stored: StoredFile, store: FileStore, session: Session) 
     )
 
 
+def lock_submission(session: Session, submission_id: int) -> Submission:
+    """The submission row, locked for this transaction: a duplicate delivery of the same task
+    waits here, then sees the first one's result and does nothing."""
+    submission = session.exec(select(Submission).where(Submission.id == submission_id)
+                              .with_for_update()).first()
+    if submission is None:
+        raise not_found(f"Submission {submission_id}")
+    return submission
+
+
 def record_status(session: Session, submission: Submission, status: SubmissionStatus) -> None:
     """Move a submission to ``status`` and keep the transition, with its time, in the history."""
     submission.status = status
@@ -192,11 +202,7 @@ def validate_submission(session: Session, store: FileStore, submission_id: int) 
     Idempotent: a submission already past validation is returned unchanged, so a retried or
     duplicated task has no further effect.
     """
-    # The row lock makes a duplicate delivery wait, then see the verdict and do nothing.
-    submission = session.exec(select(Submission).where(Submission.id == submission_id)
-                              .with_for_update()).first()
-    if submission is None:
-        raise not_found(f"Submission {submission_id}")
+    submission = lock_submission(session, submission_id)
     if submission.status not in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING):
         return submission
     if submission.status == SubmissionStatus.RECEIVED:
