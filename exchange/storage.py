@@ -69,9 +69,6 @@ class FileStore:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def exists(self, key: str) -> bool:
-        return self.path(key).is_file()
-
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)

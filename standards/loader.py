@@ -82,7 +82,9 @@ def _iso_countries() -> tuple[Code, ...]:
                 name=name,
                 description={"en": getattr(country, "official_name", country.name)},
                 source=(_ISO_SOURCE,),
-                properties={"alpha_2": country.alpha_2, "numeric": country.numeric},
+                properties={"alpha_2": country.alpha_2, "numeric": country.numeric,
+                            **({"common_name": country.common_name}
+                               if hasattr(country, "common_name") else {})},
             )
         )
     return tuple(codes)

@@ -3,15 +3,13 @@ them to a frame. No I/O beyond loading the YAML once."""
 
 from __future__ import annotations
 
-import gettext
 import re
 from dataclasses import dataclass, field
 from functools import cache
 
 import polars as pl
-import pycountry
 
-from standards.loader import CURRENT_VERSION, DATA_DIR, _read
+from standards.loader import CURRENT_VERSION, DATA_DIR, _read, load_standard
 from standards.model import Standard
 
 BAND = re.compile(r"^Y(\d+)T(\d+)$|^Y_GE(\d+)$")
@@ -44,24 +42,23 @@ class MappingLog:
         return lines
 
 
-def _country_names() -> dict[str, str]:
-    """alpha-2, English, French and Russian names of every ISO country -> alpha-3."""
-    translations = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
-                    for lang in ("ru", "fr")]
+def _country_names(standard: Standard) -> dict[str, str]:
+    """alpha-2, official, common, English, French and Russian names of every ISO country ->
+    alpha-3, taken from the loaded CL_AREA (the loader already reads pycountry once)."""
     names: dict[str, str] = {}
-    for country in pycountry.countries:
-        variants = {country.alpha_2, country.name, getattr(country, "official_name", ""),
-                    getattr(country, "common_name", "")}
-        variants |= {t.gettext(country.name) for t in translations}
+    for code in standard.codelists["CL_AREA"].codes:
+        variants = {str(code.properties.get("alpha_2", "")),
+                    str(code.properties.get("common_name", "")),
+                    *code.name.values(), *code.description.values()}
         for variant in variants - {""}:
-            names[variant.casefold()] = country.alpha_3
+            names[variant.casefold()] = code.id
     return names
 
 
 @cache
 def load_mappings() -> Mappings:
     raw = _read(DATA_DIR / "mappings.yaml")
-    countries = _country_names()
+    countries = _country_names(load_standard())
     aliases: dict[str, dict[str, str]] = {}
     for dim, table in raw["aliases"].items():
         base = dict(countries) if dim in ("CITIZENSHIP", "REF_AREA") else {}
