@@ -11,6 +11,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -113,9 +114,13 @@ def validate_table(
             "their breakdowns cannot be assembled. Fix those first."
         )
         return report
-    bad = typed[ROW].is_in(pl.Series(list(bad_rows), dtype=pl.Int64).implode()).to_numpy()
+    # Per-row arrays shared by the three breakdowns, taken out of polars once.
+    bad = typed[ROW].is_in(pl.Series(list(bad_rows), dtype=pl.Int64).implode()).to_numpy() \
+        | typed[standard.measure].is_null().to_numpy()
+    cells = Cells(values=typed[standard.measure].fill_null(0).to_numpy(),
+                  rows=typed[ROW].to_numpy(), unusable=bad)
     for breakdown in standard.additive_breakdowns:
-        _check_additivity(typed, keys, bad, breakdown, report, standard)
+        _check_additivity(typed, keys, cells, breakdown, report, standard)
     return report
 
 
@@ -528,7 +533,17 @@ def _check_microdata(frame: pl.DataFrame, typed: pl.DataFrame, keys: SeriesKeys,
 
 # --- additivity ----------------------------------------------------------------------------------
 
-def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, bad: np.ndarray,
+@dataclass(frozen=True)
+class Cells:
+    """OBS_VALUE (nulls as 0), file row numbers and "cannot be checked" (an error of its own, or
+    an empty value), one entry per row."""
+
+    values: np.ndarray
+    rows: np.ndarray
+    unusable: np.ndarray
+
+
+def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, cells: Cells,
                       breakdown: Additivity, report: Report, standard: Standard) -> None:
     """Parts of a breakdown must add up to its total wherever the total and any part are given.
 
@@ -549,13 +564,12 @@ def _check_additivity(typed: pl.DataFrame, keys: SeriesKeys, bad: np.ndarray,
     part_lookup = np.zeros(keys.radix[dim], dtype=np.int64)
     part_lookup[part_ids] = 1
     is_part = part_lookup[code]
-    values = typed[measure].fill_null(0).to_numpy()
-    rows = typed[ROW].to_numpy()
+    values, rows = cells.values, cells.rows
     member = is_total | (is_part == 1)
     # A row with an error of its own spoils its breakdown; one filed under another state or
     # quarter spoils the breakdown it should have been in, so errors are spread over the
     # cell's breakdowns in every state and quarter of the file.
-    errored = (typed[measure].is_null().to_numpy() | bad) & member
+    errored = cells.unusable & member
     unusable = errored
     if errored.any():
         wide_ids, wide_n = group_ids(keys.without(dim, *DECLARED))
