@@ -24,8 +24,7 @@ from exchange.models import (
 from exchange.storage import FileStore
 from exchange.submissions import lock_submission, record_status
 from standards import load_standard
-from standards.mappings import derive_totals
-from standards.validation.engine import load_harmonized
+from standards.harmonize import derive_totals, load_harmonized
 
 Progress = Callable[[int], None]
 COLUMNS = {"REF_AREA": "ref_area", "TIME_PERIOD": "period", "POP_GROUP": "pop_group",

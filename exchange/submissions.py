@@ -25,7 +25,7 @@ from exchange.models import (
 from exchange.problems import Problem, forbidden, not_found
 from exchange.storage import FileStore, StoredFile, TooLarge
 from standards import load_standard
-from standards.loader import known_versions
+from standards.mappings import known_versions
 from standards.validation import (
     FileFormat,
     Report,

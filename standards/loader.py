@@ -33,7 +33,7 @@ _ISO_SOURCE = SourceRef(file="ISO 3166-1 (pycountry)", line=0)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read(path: Path) -> Any:
+def read_data_file(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_Loader)
 
@@ -56,7 +56,7 @@ def _code(raw: dict[str, Any]) -> Code:
 
 
 def _codelist_file(path: Path) -> Codelist:
-    raw = _read(path)
+    raw = read_data_file(path)
     return Codelist(
         id=raw["id"],
         version=str(raw.get("version", CURRENT_VERSION)),
@@ -120,7 +120,7 @@ def _additivity(dim_id: str, raw: dict[str, Any], codelist: Codelist) -> Additiv
 
 
 def _regions(path: Path, areas: Codelist) -> dict[str, Region]:
-    raw = _read(path)
+    raw = read_data_file(path)
     regions = {
         r["id"]: Region(
             id=r["id"],
@@ -144,7 +144,7 @@ def _regions(path: Path, areas: Codelist) -> dict[str, Region]:
 
 def load_standard_from(data_dir: Path) -> Standard:
     """Load a standard from a directory holding ``dsd.yaml`` and what it references."""
-    dsd = _read(data_dir / "dsd.yaml")
+    dsd = read_data_file(data_dir / "dsd.yaml")
     codelists = _codelists(data_dir, dsd["codelists"])
     dimensions = []
     for position, raw in enumerate(dsd["dimensions"]):
@@ -174,7 +174,7 @@ def load_standard_from(data_dir: Path) -> Standard:
         )
         for a in dsd["attributes"]
     )
-    privacy = _read(data_dir / dsd["privacy"])
+    privacy = read_data_file(data_dir / dsd["privacy"])
     return Standard(
         id=dsd["id"],
         agency=dsd["agency"],
@@ -199,10 +199,3 @@ def load_standard() -> Standard:
     """The current standard, loaded once per process. Uploads following an older version are
     validated against it after ``standards.mappings`` has lifted their codes."""
     return load_standard_from(DATA_DIR)
-
-
-def known_versions() -> tuple[str, ...]:
-    """Versions an upload may declare: the current one and those the mapping tables lift."""
-    from standards.mappings import load_mappings
-
-    return load_mappings().known_versions()

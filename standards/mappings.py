@@ -1,5 +1,5 @@
 """Mapping tables (aliases, nested age bands, older versions) and the pure functions that apply
-them to a frame. No I/O beyond loading the YAML once."""
+them to a frame's distinct values. No I/O beyond loading the YAML once."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import polars as pl
-
-from standards.loader import CURRENT_VERSION, DATA_DIR, _read, load_standard
+from standards.loader import CURRENT_VERSION, DATA_DIR, load_standard, read_data_file
 from standards.model import Standard
 
 BAND = re.compile(r"^Y(\d+)T(\d+)$|^Y_GE(\d+)$")
@@ -57,7 +55,7 @@ def _country_names(standard: Standard) -> dict[str, str]:
 
 @cache
 def load_mappings() -> Mappings:
-    raw = _read(DATA_DIR / "mappings.yaml")
+    raw = read_data_file(DATA_DIR / "mappings.yaml")
     countries = _country_names(load_standard())
     aliases: dict[str, dict[str, str]] = {}
     for dim, table in raw["aliases"].items():
@@ -67,6 +65,11 @@ def load_mappings() -> Mappings:
     versions = {str(v): {d: {str(a): str(b) for a, b in t.items()} for d, t in dims.items()}
                 for v, dims in raw["versions"].items()}
     return Mappings(aliases=aliases, versions=versions)
+
+
+def known_versions() -> tuple[str, ...]:
+    """Versions an upload may declare: the current one and those the mapping tables lift."""
+    return load_mappings().known_versions()
 
 
 def nest_target(code: str, standard: Standard) -> str | None:
@@ -105,38 +108,4 @@ def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Map
             out[value] = (aliases[value.strip().casefold()], "alias")
         elif dim == "AGE" and (target := nest_target(value.strip(), standard)) is not None:
             out[value] = (target, "nested band")
-    return out
-
-
-def derive_totals(frame: pl.DataFrame, standard: Standard) -> pl.DataFrame:
-    """Add the ``_T`` rows a table leaves out where their parts are complete.
-
-    Complete means every part code of the breakdown except ``_U`` is present (an absent part
-    would make the sum an undercount). Breakdowns are derived in DSD order, so a sex total
-    derived first can feed an age total. Adds a boolean ``DERIVED`` column.
-    """
-    measure = standard.measure
-    out = frame.with_columns(pl.lit(False).alias("DERIVED")) if "DERIVED" not in frame.columns \
-        else frame
-    for breakdown in standard.additive_breakdowns:
-        dim = breakdown.dimension
-        required = [p for p in breakdown.parts if p != "_U"]
-        others = [d for d in standard.dimension_ids if d != dim]
-        parts = out.filter(pl.col(dim).is_in(breakdown.parts) & pl.col(measure).is_not_null())
-        have_total = out.filter(pl.col(dim) == breakdown.total).select(others)
-        sums = (
-            parts.group_by(others)
-            .agg(pl.col(measure).sum(), pl.col(dim).unique().alias("__parts"))
-            .filter(pl.col("__parts").list.set_intersection(required).list.len() == len(required))
-            .join(have_total, on=others, how="anti")
-        )
-        if sums.is_empty():
-            continue
-        derived = sums.with_columns(pl.lit(breakdown.total).alias(dim), pl.lit(True)
-                                    .alias("DERIVED")).drop("__parts")
-        for column in out.columns:
-            if column not in derived.columns:
-                derived = derived.with_columns(pl.lit(None, dtype=out.schema[column])
-                                               .alias(column))
-        out = pl.concat([out, derived.select(out.columns).cast(out.schema)])
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from standards.mappings import derive_totals, load_mappings, nest_target
+from standards.harmonize import derive_totals
+from standards.mappings import load_mappings, nest_target
 from standards.validation import Rule, validate_file
 from tests.conftest import corrupt, row_index
 

@@ -77,7 +77,7 @@ def test_time_period_is_a_quarter_pattern_without_code_list(standard: Standard) 
 
 
 def test_known_versions_are_the_current_one_and_those_the_mappings_lift() -> None:
-    from standards.loader import known_versions
+    from standards.mappings import known_versions
 
     assert known_versions() == ("1.0.0", "0.9.0")
     assert "9.9.9" not in known_versions()

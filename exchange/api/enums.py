@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from standards import load_standard
-from standards.loader import known_versions
+from standards.mappings import known_versions
 
 _standard = load_standard()
 

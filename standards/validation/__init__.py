@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "validate_file": "engine", "identifier_columns": "engine",
+    "validate_file": "engine", "identifier_columns": "privacy",
     "FileFormat": "reading", "UnusableInput": "reading", "csv_header": "reading",
     "read_table": "reading",
     "Issue": "report", "Report": "report", "Rule": "report",

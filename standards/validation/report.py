@@ -44,6 +44,18 @@ RULE_DESCRIPTIONS: dict[Rule, str] = {
     Rule.ADDITIVITY: "Sex, age and status breakdowns must add up to their _T totals.",
 }
 
+# Longest value quoted in a report; longer ones are cut (a report is for people, not a copy).
+MAX_QUOTED_CHARS = 60
+
+
+def quote(value: object) -> str | None:
+    """A cell value as a report quotes it: as text, cut to ``MAX_QUOTED_CHARS``."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
+
+
 # Rules that make a file unusable (exit code 2) rather than merely invalid (exit code 1).
 UNUSABLE_RULES = frozenset({Rule.UNUSABLE})
 
