@@ -30,10 +30,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from exchange.accounts import create_client  # noqa: E402
-from exchange.auth import Role  # noqa: E402
-from exchange.config import Settings  # noqa: E402
-from exchange.db import migrate, session_scope  # noqa: E402
+from exchange.accounts.service import create_client  # noqa: E402
+from exchange.auth.principal import Role  # noqa: E402
+from exchange.core.config import Settings  # noqa: E402
+from exchange.core.db import migrate, session_scope  # noqa: E402
 from standards import load_standard  # noqa: E402
 from standards.example import example_frame  # noqa: E402
 from tests.servers import PostgresServer, RedisServer, free_port  # noqa: E402
@@ -119,10 +119,10 @@ def main() -> int:
             "PYTHONPATH": str(ROOT), "MMX_DATA_DIR": str(settings.data_dir),
             "MMX_DATABASE_URL": pg.url, "MMX_BROKER_URL": redis.url, "MMX_JWT_SECRET": SECRET}
         port = free_port()
-        procs = [subprocess.Popen([sys.executable, "-m", "exchange.cli.main", "serve", "--port",
+        procs = [subprocess.Popen([sys.executable, "-m", "mmx.main", "serve", "--port",
                                    str(port), "--no-with-worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-        procs += [subprocess.Popen([sys.executable, "-m", "exchange.cli.main", "worker",
+        procs += [subprocess.Popen([sys.executable, "-m", "mmx.main", "worker",
                                     "--concurrency", "1"], env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL) for _ in range(2)]
         try:
@@ -136,14 +136,15 @@ def main() -> int:
                     if time.monotonic() > deadline:
                         raise
                 time.sleep(0.2)
-            from exchange.auth import Principal
+            from exchange.auth.principal import Principal
             from exchange.auth.tokens import KeyRing
 
             ring = KeyRing.from_settings(settings)
             tokens = {}
             with session_scope(settings.resolved_database_url) as session:
                 for area in areas:
-                    client, _ = create_client(session, Role.SUBMITTER, area, "bench")
+                    client, _ = create_client(session, role=Role.SUBMITTER, ref_area=area,
+                                              name="bench")
                     tokens[area] = ring.issue(Principal(client.id, Role.SUBMITTER, area))
             files = state_files(areas, args.citizenships)
             time.sleep(2)  # workers connected

@@ -80,7 +80,7 @@ def run_cli(path: Path) -> tuple[float, float, dict]:
     """Wall time and peak RSS (MiB) of ``mmx validate --json`` in its own process."""
     code = (
         "import resource, sys\n"
-        "from exchange.cli.main import app\n"
+        "from mmx.main import cli as app\n"
         "try:\n    app([*sys.argv[1:]], standalone_mode=False)\n"
         "finally:\n"
         "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"

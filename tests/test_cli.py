@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from conftest import COUNTRY, PERIOD, corrupt, file_row
 
-from exchange.cli.main import app
+from mmx.main import cli as app
 from standards.example import example_frame
 from standards.validation import Rule, validate_file
 

@@ -22,7 +22,7 @@ EXAMPLE = ROOT / "examples" / "KAZ_2026-Q3.csv"
 
 def _mmx(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120
          ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "exchange.cli.main", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "mmx.main", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -34,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     env["PYTHONPATH"] = str(ROOT)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli.main", "serve", "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "mmx.main", "serve", "--port",
                              str(port)], env=env, cwd=workdir, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:

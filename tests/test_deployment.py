@@ -38,7 +38,7 @@ def test_api_and_worker_share_database_broker_and_file_store() -> None:
 def test_commands_are_real_cli_commands() -> None:
     from typer.testing import CliRunner
 
-    from exchange.cli.main import app
+    from mmx.main import cli as app
 
     for service in ("api", "worker"):
         argv = _command(service)

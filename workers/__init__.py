@@ -1,2 +1,3 @@
-"""Background processing: the Celery app and its tasks (validate, harmonize, aggregate), the
-sweeper that re-sends what the queue lost. Tasks are thin: they call ``exchange.pipeline``."""
+"""Background processing on Celery: one task per pipeline stage (generated from
+``exchange.pipeline.stages``), the Celery implementation of the exchange's ``TaskQueue``, and
+the sweeper thread each worker runs. The service code never imports this package."""

@@ -16,9 +16,12 @@ from celery.signals import (
     worker_ready,
 )
 
-from exchange.config import Settings, get_settings
+from exchange.core.config import Settings, get_settings
+from exchange.core.db import forget_connections_after_fork
+from exchange.core.logs import configure, current_submission
 
 QUEUE = "mmx"
+TASK_PREFIX = "mmx."
 
 
 def make_app(settings: Settings) -> Celery:
@@ -59,30 +62,22 @@ def producer_for(settings: Settings) -> Celery:
 
 @after_setup_logger.connect
 def _json_logs(logger, **_kwargs) -> None:  # type: ignore[no-untyped-def]
-    from exchange.logs import configure
-
     configure()
 
 
 @task_prerun.connect
 def _bind_submission(task=None, args=None, kwargs=None, **_extra) -> None:  # type: ignore[no-untyped-def]
-    from exchange.logs import current_submission
-
     if args and isinstance(args[0], int):
         current_submission.set(args[0])
 
 
 @task_postrun.connect
 def _unbind_submission(**_kwargs) -> None:  # type: ignore[no-untyped-def]
-    from exchange.logs import current_submission
-
     current_submission.set(None)
 
 
 @worker_process_init.connect
 def _own_connections(**_kwargs) -> None:  # type: ignore[no-untyped-def]
-    from exchange.db import forget_connections_after_fork
-
     forget_connections_after_fork()
 
 

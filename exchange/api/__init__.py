@@ -1,1 +1,2 @@
-"""The HTTP API (FastAPI). Routes are thin: parse, authorize, call a service, respond."""
+"""The HTTP application: assembles every domain's routes, the probes and the OpenAPI
+document. Routes themselves live with their domains."""

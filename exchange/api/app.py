@@ -1,17 +1,23 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory. The caller passes the task queue: the program that starts
+everything (``mmx.main``) gives the Celery queue, tests and demos the in-process one."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from exchange.accounts import ensure_states
-from exchange.api import auth, errors, health, submissions
-from exchange.api.deps import AppContext
+from exchange.accounts import routes as accounts_routes
+from exchange.accounts.service import is_active
+from exchange.api import health
+from exchange.api.headers import SecurityHeadersMiddleware
+from exchange.api.limits import BodyLimitMiddleware
 from exchange.auth.tokens import KeyRing
-from exchange.config import Settings, get_settings
-from exchange.db import migrate, session_scope
-from exchange.dispatch import Dispatcher, InProcessDispatcher, QueueDispatcher
-from exchange.storage import FileStore
+from exchange.core.config import Settings
+from exchange.core.queue import TaskQueue
+from exchange.pipeline.inline import InlineQueue
+from exchange.pipeline.runner import Pipeline
+from exchange.submissions import routes as submissions_routes
+from exchange.web import errors
+from exchange.web.deps import AppContext
 
 DESCRIPTION = """
 The open regional data exchange for mixed-movement statistics: national agencies upload
@@ -22,26 +28,30 @@ Every error is an RFC 9457 problem (`application/problem+json`). Every endpoint 
 call it; authenticate with `POST /api/v1/auth/token` (client credentials) and send the token as
 `Authorization: Bearer …`.
 """
+# Multipart framing around the file: boundaries, part headers, the small form fields.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
-def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None = None,
-               migrate_db: bool = True) -> FastAPI:
-    settings = settings or get_settings()
-    url = settings.resolved_database_url
-    if migrate_db:
-        migrate(url)
-        with session_scope(url) as session:
-            ensure_states(session)
-    store = FileStore(settings.resolved_file_store)
+def inline_queue(settings: Settings) -> InlineQueue:
+    """The in-process queue (``MMX_PROCESSING=inline``): stages run in the API process."""
+    return InlineQueue(Pipeline.from_settings(settings))
+
+
+def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
+    """The API over an already migrated database (``mmx db upgrade``; ``mmx serve`` does it
+    for the embedded database)."""
+    pipeline = Pipeline.from_settings(settings)
     app = FastAPI(title="Mixed-Movement Statistics Exchange", version="0.1.0",
                   description=DESCRIPTION)
-    app.state.context = AppContext(settings=settings, keyring=KeyRing.from_settings(settings),
-                                   store=store, database_url=url)
-    if dispatcher is None:
-        dispatcher = (QueueDispatcher(settings) if settings.processing == "queue"
-                      else InProcessDispatcher(url, store.root))
-    app.state.dispatcher = dispatcher
+    app.state.context = AppContext(
+        settings=settings, keyring=KeyRing.from_settings(settings), store=pipeline.store,
+        database_url=pipeline.database_url, queue=queue, client_active=is_active)
     errors.install(app)
-    for module in (auth, submissions, health):
+    for module in (accounts_routes, submissions_routes, health):
         app.include_router(module.router)
+    # The body limit counts bytes as they arrive, so an oversized chunked upload is refused
+    # before it is spooled to disk, not after.
+    app.add_middleware(BodyLimitMiddleware,
+                       max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -6,15 +6,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from exchange.config import Settings
+from exchange.core.config import Settings
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 
 def openapi_document() -> dict[str, Any]:
     """The schema of an app built with default settings (no database is touched)."""
-    from exchange.api.app import create_app
+    from exchange.api.app import create_app, inline_queue
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(data_dir=Path(tmp), jwt_secret="x" * 32), migrate_db=False)
-        return app.openapi()
+        settings = Settings(data_dir=Path(tmp), jwt_secret="x" * 32)
+        return create_app(settings, queue=inline_queue(settings)).openapi()

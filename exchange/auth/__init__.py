@@ -1,8 +1,2 @@
-"""Who is calling: roles, principals, client secrets and signed access tokens.
-
-``KeyRing`` and ``InvalidToken`` live in ``exchange.auth.tokens`` (PyJWT is imported there only).
-"""
-
-from exchange.auth.principal import Principal, Role
-
-__all__ = ["Principal", "Role"]
+"""Who is calling and what they may do: roles and principals, access tokens, client-secret
+hashing, and the one policy module that decides every permission."""

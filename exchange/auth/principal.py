@@ -1,4 +1,5 @@
-"""Roles of DESIGN.md ("Roles") and the principal a verified token stands for."""
+"""The roles of the exchange and the principal a verified token stands for. What each role may
+do is decided in ``exchange.auth.policy``."""
 
 from __future__ import annotations
 
@@ -26,7 +27,3 @@ class Principal:
         scoped = self.role in SCOPED_ROLES
         if scoped != (self.ref_area is not None):
             raise ValueError(f"role {self.role} {'needs' if scoped else 'takes no'} ref_area")
-
-    def may_act_for(self, ref_area: str) -> bool:
-        """Raw data of a state belongs to that state's agency (and the admin), nobody else."""
-        return self.role == Role.ADMIN or (self.role in SCOPED_ROLES and self.ref_area == ref_area)

@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 
 from exchange.auth.principal import Principal, Role
-from exchange.config import Settings
+from exchange.core.config import Settings
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
 MIN_HMAC_BYTES = 32

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from exchange.client import ApiError, ExchangeClient
-from exchange.config import get_settings
+from exchange.cli.http_client import ApiError, ExchangeClient
+from exchange.core.config import Settings, get_settings
 
+if TYPE_CHECKING:
+    from exchange.core.queue import TaskQueue
+
+QueueFactory = Callable[[Settings], "TaskQueue"]
 Url = Annotated[str | None, typer.Option(
     "--url", envvar="MMX_URL", help="Base URL of the exchange (default: MMX_PUBLIC_URL).")]
 ClientId = Annotated[str | None, typer.Option(envvar="MMX_CLIENT_ID", help="Client id.")]
@@ -92,23 +97,35 @@ def submit(
                   "(`mmx status` to follow it).")
 
 
-def status(
-    submission_id: Annotated[int | None, typer.Argument(
-        min=1, help="Submission id; omit for the operator's overview.")] = None,
-    url: Url = None,
-    client_id: ClientId = None,
-    client_secret: ClientSecret = None,
-    access_token: Token = None,
-) -> None:
-    """Show a submission's status, history and (if rejected) its report; without an id, the
-    queue depth, unsent outbox entries and stuck work of the local installation."""
+def status_command(queue_for: QueueFactory) -> Callable[..., None]:
+    """``mmx status``; the operator's overview asks the queue the installation runs on."""
+
+    def status(
+        submission_id: Annotated[int | None, typer.Argument(
+            min=1, help="Submission id; omit for the operator's overview.")] = None,
+        url: Url = None,
+        client_id: ClientId = None,
+        client_secret: ClientSecret = None,
+        access_token: Token = None,
+    ) -> None:
+        """Show a submission's status, history and (if rejected) its report; without an id,
+        the queue depth, unsent outbox rows and stuck work of the local installation."""
+        console = Console()
+        if submission_id is None:
+            _overview(console, queue_for)
+            return
+        _submission_status(console, submission_id, url, access_token, client_id,
+                           client_secret)
+
+    return status
+
+
+def _submission_status(console: Console, submission_id: int, url: str | None,
+                       access_token: str | None, client_id: str | None,
+                       client_secret: str | None) -> None:
     from exchange.cli.validate_cmd import render_report
     from standards.validation import Report
 
-    console = Console()
-    if submission_id is None:
-        _overview(console)
-        return
     try:
         client = _client(url, access_token, client_id, client_secret)
         current = client.submission(submission_id)
@@ -127,20 +144,18 @@ def status(
         raise typer.Exit(2 if not isinstance(exc, ApiError) or exc.status >= 500 else 1) from exc
 
 
-__all__ = ["status", "submit", "token"]
+def _overview(console: Console, queue_for: QueueFactory) -> None:
+    from exchange.cli.admin_cmd import database_url
+    from exchange.pipeline.ops import overview
 
-
-def _overview(console: Console) -> None:
-    from workers.ops import overview
-
-    view = overview(get_settings())
-    depth = f"{view.queue_depth}" if view.queue_depth is not None else \
-        f"unknown ({view.queue_error})"
-    console.print(f"queue depth: {depth}")
-    console.print(f"outbox entries not yet sent: {view.outbox_pending}")
+    settings = get_settings()
+    view = overview(database_url(), queue_for(settings), settings.stuck_after_seconds)
+    depth = f"{view.queue_depth}" if view.queue_depth is not None else "unknown"
+    console.print(f"queue: {view.queue_health}; depth {depth}")
+    console.print(f"outbox rows not yet sent: {view.outbox_pending}")
     console.print("submissions by status: " + (", ".join(
         f"{k} {v}" for k, v in sorted(view.by_status.items())) or "none"))
-    console.print(f"stuck (unchanged for {get_settings().stuck_after_seconds} s): "
+    console.print(f"stuck (a stage due for over {settings.stuck_after_seconds} s): "
                   f"{len(view.stuck)}")
-    for sid, state, since in view.stuck[:20]:
-        console.print(f"  submission {sid}: {state} since {since}")
+    for sid, state, stage, since in view.stuck[:20]:
+        console.print(f"  submission {sid}: {state}, {stage} due since {since}")

@@ -1,15 +1,14 @@
-"""Alembic environment: metadata from the SQLModel models; batch mode so SQLite can alter."""
+"""Alembic environment: metadata from every domain's models; batch mode so SQLite can alter."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import exchange.models  # noqa: F401 - registers the tables on SQLModel.metadata
-from exchange.db import get_engine
+from exchange.core.db import get_engine
+from exchange.migrations.tables import METADATA
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def run_migrations_offline() -> None:

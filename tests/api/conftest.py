@@ -14,11 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from exchange.accounts import create_client
-from exchange.api.app import create_app
-from exchange.auth import Role
-from exchange.config import Settings
-from exchange.db import session_scope
+from exchange.accounts.service import create_client, ensure_states
+from exchange.api.app import create_app, inline_queue
+from exchange.auth.principal import Role
+from exchange.core.config import Settings
+from exchange.core.db import migrate, session_scope
+from exchange.core.queue import TaskQueue
 from tests.conftest import SECRET
 
 
@@ -28,9 +29,18 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
                     max_upload_bytes=5 * 1024 * 1024, processing="inline")
 
 
+def prepared_app(settings: Settings, queue: TaskQueue | None = None) -> FastAPI:
+    """The API over a migrated database with the standard's states (what `mmx serve` or
+    `mmx db upgrade` prepare), processing in-process unless a queue is given."""
+    migrate(settings.resolved_database_url)
+    with session_scope(settings.resolved_database_url) as session:
+        ensure_states(session)
+    return create_app(settings, queue=queue or inline_queue(settings))
+
+
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+    return prepared_app(settings)
 
 
 @pytest.fixture
@@ -56,7 +66,8 @@ def account(settings: Settings, client: TestClient) -> Callable[..., Account]:
 
     def make(role: Role | str, ref_area: str | None = None) -> Account:
         with session_scope(settings.resolved_database_url) as session:
-            api_client, secret = create_client(session, Role(role), ref_area, f"test {role}")
+            api_client, secret = create_client(session, role=Role(role), ref_area=ref_area,
+                                               name=f"test {role}")
         response = client.post("/api/v1/auth/token", data={
             "grant_type": "client_credentials", "client_id": api_client.id,
             "client_secret": secret})

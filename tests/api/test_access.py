@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from exchange.auth import Role
+from exchange.auth.principal import Role
 
 pytestmark = pytest.mark.usefixtures("client")
 

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from exchange.audit import verify_chain
-from exchange.config import Settings
-from exchange.db import get_engine, session_scope
-from exchange.models import AuditEntry
+from exchange.audit.models import AuditEntry
+from exchange.audit.service import verify_chain
+from exchange.core.config import Settings
+from exchange.core.db import get_engine, session_scope
 
 
 def _actions(settings: Settings) -> list[tuple[str, str]]:
@@ -67,8 +67,8 @@ def test_chain_detects_a_deleted_entry_and_a_truncated_tail(kaz, upload, valid_c
 
 
 def test_mmx_audit_verify_exit_codes(kaz, upload, valid_csv, settings, monkeypatch) -> None:
-    from exchange.cli.main import app
-    from exchange.config import get_settings
+    from exchange.core.config import get_settings
+    from mmx.main import cli as app
 
     upload(kaz, valid_csv)
     monkeypatch.setenv("MMX_DATA_DIR", str(settings.data_dir))

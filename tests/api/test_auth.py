@@ -11,10 +11,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
-from exchange.api.app import create_app
-from exchange.auth import Principal, Role
+from exchange.accounts.service import create_client
+from exchange.auth.principal import Principal, Role
 from exchange.auth.tokens import KeyRing
-from exchange.config import Settings
+from exchange.core.config import Settings
+from exchange.core.db import session_scope
+from tests.api.conftest import prepared_app
 
 ME = "/api/v1/submissions"  # any endpoint that needs a token
 
@@ -70,9 +72,10 @@ def test_no_token_is_401_with_bearer_challenge(client: TestClient) -> None:
     assert response.json()["status"] == 401
 
 
-def _forge(settings: Settings, **overrides) -> str:
+def _forge(settings: Settings, sub: str, **overrides) -> str:
+    """A token signed like the exchange's own, for an existing client ``sub``."""
     now = int(time.time())
-    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": "kaz-x",
+    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": sub,
               "iat": now, "exp": now + 600, "role": "submitter", "ref_area": "KAZ"}
     key = overrides.pop("key", settings.hs256_secret())
     headers = overrides.pop("headers", {"kid": "k1"})
@@ -84,26 +87,31 @@ def _forge(settings: Settings, **overrides) -> str:
     return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
 
 
-def test_a_forged_token_with_the_right_key_is_accepted(client, settings) -> None:
+def test_a_forged_token_with_the_right_key_is_accepted(client, settings, kaz) -> None:
     """The control for the refusals below: only the one altered property makes them fail."""
-    assert _get(client, _forge(settings)) == 200
+    assert _get(client, _forge(settings, kaz.client_id)) == 200
+
+
+def test_a_token_for_an_unknown_client_gets_401(client, settings) -> None:
+    assert _get(client, _forge(settings, "kaz-000000000000")) == 401
 
 
 @pytest.mark.parametrize("case", [
     "expired", "wrong_audience", "wrong_issuer", "wrong_key", "unknown_kid", "missing_exp",
     "missing_role", "unknown_role", "submitter_without_state"])
-def test_bad_tokens_get_401(client: TestClient, settings: Settings, case: str) -> None:
+def test_bad_tokens_get_401(client: TestClient, settings: Settings, case: str, kaz) -> None:
     now = int(time.time())
+    sub = kaz.client_id
     token = {
-        "expired": lambda: _forge(settings, iat=now - 3600, exp=now - 60),
-        "wrong_audience": lambda: _forge(settings, aud="someone-else"),
-        "wrong_issuer": lambda: _forge(settings, iss="evil"),
-        "wrong_key": lambda: _forge(settings, key="another-secret-" + "y" * 40),
-        "unknown_kid": lambda: _forge(settings, headers={"kid": "k9"}),
-        "missing_exp": lambda: _forge(settings, drop=("exp",)),
-        "missing_role": lambda: _forge(settings, drop=("role",)),
-        "unknown_role": lambda: _forge(settings, role="superuser"),
-        "submitter_without_state": lambda: _forge(settings, drop=("ref_area",)),
+        "expired": lambda: _forge(settings, sub, iat=now - 3600, exp=now - 60),
+        "wrong_audience": lambda: _forge(settings, sub, aud="someone-else"),
+        "wrong_issuer": lambda: _forge(settings, sub, iss="evil"),
+        "wrong_key": lambda: _forge(settings, sub, key="another-secret-" + "y" * 40),
+        "unknown_kid": lambda: _forge(settings, sub, headers={"kid": "k9"}),
+        "missing_exp": lambda: _forge(settings, sub, drop=("exp",)),
+        "missing_role": lambda: _forge(settings, sub, drop=("role",)),
+        "unknown_role": lambda: _forge(settings, sub, role="superuser"),
+        "submitter_without_state": lambda: _forge(settings, sub, drop=("ref_area",)),
     }[case]()
     assert _get(client, token) == 401
 
@@ -117,16 +125,17 @@ def test_tampered_token_gets_401(client: TestClient, kaz) -> None:
     assert _get(client, token) == 401
 
 
-def test_alg_none_gets_401(client: TestClient, settings: Settings) -> None:
-    token = _forge(settings, key=None, algorithm="none")
+def test_alg_none_gets_401(client: TestClient, settings: Settings, kaz) -> None:
+    token = _forge(settings, kaz.client_id, key=None, algorithm="none")
     assert _get(client, token) == 401
 
 
-def test_hs256_token_is_refused_by_an_rs256_exchange(tmp_path, database_url, settings) -> None:
+def test_hs256_token_is_refused_by_an_rs256_exchange(tmp_path, database_url, settings,
+                                                     kaz) -> None:
     """Algorithm confusion: an RS256 exchange must not accept HMAC tokens."""
     rs = _rs256_settings(tmp_path, database_url)
-    with TestClient(create_app(rs)) as client:
-        assert _get(client, _forge(settings)) == 401
+    with TestClient(prepared_app(rs)) as client:
+        assert _get(client, _forge(settings, kaz.client_id)) == 401
 
 
 def _pem(tmp_path, name: str) -> tuple[object, object]:
@@ -149,20 +158,29 @@ def _rs256_settings(tmp_path, database_url: str, kid: str = "r2", retired: bool 
         jwt_public_key_files={"r1": tmp_path / "old.pub"} if retired else {})
 
 
+def _admin(database_url: str) -> Principal:
+    """An existing admin client: tokens are honoured only for clients that exist and are
+    active."""
+    with session_scope(database_url) as session:
+        client, _ = create_client(session, role=Role.ADMIN, ref_area=None, name="rotation")
+    return Principal(client.id, Role.ADMIN)
+
+
 def test_rs256_tokens_and_key_rotation_by_kid(tmp_path, database_url) -> None:
     rs = _rs256_settings(tmp_path, database_url)
     ring = KeyRing.from_settings(rs)
-    principal = Principal("admin-1", Role.ADMIN)
+    app = prepared_app(rs)
+    principal = _admin(database_url)
     old_key = serialization.load_pem_private_key((tmp_path / "old.pem").read_bytes(), None)
     old_ring = KeyRing(algorithm="RS256", issuer=rs.jwt_issuer, audience=rs.jwt_audience,
                        ttl_seconds=60, signing_kid="r1", signing_key=old_key,
                        verification_keys={})
-    with TestClient(create_app(rs)) as client:
+    with TestClient(app) as client:
         assert _get(client, ring.issue(principal)) == 200
         # A token signed with the retired key r1 still verifies during the rotation window...
         assert _get(client, old_ring.issue(principal)) == 200
     # ...and is refused once r1 is dropped from the ring.
-    with TestClient(create_app(_rs256_settings(tmp_path, database_url, retired=False))) as client:
+    with TestClient(prepared_app(_rs256_settings(tmp_path, database_url, retired=False))) as client:
         assert _get(client, old_ring.issue(principal)) == 401
 
 
@@ -171,10 +189,11 @@ def test_hs256_rotation_accepts_previous_secret_by_kid(tmp_path, database_url) -
     rotated = Settings(data_dir=tmp_path / "var", database_url=database_url,
                        jwt_secret="new-secret-" + "n" * 40, jwt_kid="k2",
                        jwt_previous_secrets={"k1": old})
-    principal = Principal("admin-1", Role.ADMIN)
+    app = prepared_app(rotated)
+    principal = _admin(database_url)
     previous = KeyRing.from_settings(Settings(data_dir=tmp_path / "v2", jwt_secret=old,
                                               jwt_kid="k1"))
-    with TestClient(create_app(rotated)) as client:
+    with TestClient(app) as client:
         assert _get(client, previous.issue(principal)) == 200
         assert _get(client, KeyRing.from_settings(rotated).issue(principal)) == 200
 

@@ -7,8 +7,9 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import select
 
-from exchange.db import session_scope
-from exchange.models import Observation, RegionalCoverage, RegionalObservation
+from exchange.core.db import session_scope
+from exchange.harmonization.models import Observation
+from exchange.regional.models import RegionalCoverage, RegionalObservation
 from tests.api.conftest import csv_bytes
 
 

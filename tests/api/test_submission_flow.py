@@ -7,10 +7,10 @@ import io
 
 from fastapi.testclient import TestClient
 
-from exchange.config import Settings
-from exchange.db import session_scope
-from exchange.models import Submission
-from exchange.storage import FileStore
+from exchange.core.config import Settings
+from exchange.core.db import session_scope
+from exchange.core.storage import FileStore
+from exchange.submissions.models import Submission
 from tests.conftest import corrupt
 
 

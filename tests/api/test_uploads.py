@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from exchange.config import Settings
-from exchange.db import session_scope
-from exchange.models import Submission
+from exchange.core.config import Settings
+from exchange.core.db import session_scope
+from exchange.submissions.models import Submission
 
 
 def _count(settings: Settings) -> int:

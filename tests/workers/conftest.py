@@ -16,15 +16,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from exchange.accounts import create_client
-from exchange.api.app import create_app
-from exchange.auth import Principal, Role
+from exchange.accounts.service import create_client
+from exchange.auth.principal import Principal, Role
 from exchange.auth.tokens import KeyRing
-from exchange.config import Settings
-from exchange.db import session_scope
-from exchange.models import Submission
+from exchange.core.config import Settings
+from exchange.core.db import session_scope
+from exchange.submissions.models import Submission
+from tests.api.conftest import prepared_app
 from tests.conftest import SECRET
 from tests.servers import RedisServer, ServerUnavailable, require
+from workers.queue import CeleryQueue
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,7 +97,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
         log = tmp_path / f"worker-{len(started)}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "exchange.cli.main", "worker", "--concurrency",
+                [sys.executable, "-m", "mmx.main", "worker", "--concurrency",
                  str(concurrency), "--pool", pool],
                 env=env_for(settings), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
@@ -111,13 +112,13 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
 
 @pytest.fixture
 def queue_app(queue_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(queue_settings)) as client:
+    with TestClient(prepared_app(queue_settings, CeleryQueue(queue_settings))) as client:
         yield client
 
 
 def submitter_headers(settings: Settings, ref_area: str = "KAZ") -> dict[str, str]:
     with session_scope(settings.resolved_database_url) as session:
-        client, _ = create_client(session, Role.SUBMITTER, ref_area, "test")
+        client, _ = create_client(session, role=Role.SUBMITTER, ref_area=ref_area, name="test")
     token = KeyRing.from_settings(settings).issue(Principal(client.id, Role.SUBMITTER, ref_area))
     return {"Authorization": f"Bearer {token}"}
 

@@ -11,20 +11,18 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from exchange.config import Settings
-from exchange.db import session_scope
-from exchange.models import (
-    Observation,
-    Outbox,
-    RegionalCoverage,
-    RegionalObservation,
-    StatusChange,
-)
+from exchange.core.config import Settings
+from exchange.core.db import session_scope
+from exchange.core.outbox import Outbox
+from exchange.harmonization.models import Observation
+from exchange.regional.models import RegionalCoverage, RegionalObservation
+from exchange.submissions.models import StatusChange
 from standards import load_standard
 from standards.example import example_frame
 from tests.api.conftest import csv_bytes
 from tests.workers.conftest import submitter_headers, wait_for_status
 from workers.celery_app import producer_for
+from workers.queue import CeleryQueue
 
 DONE = {"harmonized", "rejected", "failed"}
 
@@ -172,28 +170,33 @@ def test_stuck_submission_is_re_enqueued_by_the_sweeper(
 def test_status_overview_shows_queue_depth_outbox_and_stuck_work(
         queue_settings, queue_app, kaz_csv) -> None:
     """No worker runs: the upload waits in the queue, and turns 'stuck' after the threshold."""
-    from workers.ops import overview
+    from exchange.pipeline.ops import overview
+
+    def view_now():
+        return overview(queue_settings.resolved_database_url, CeleryQueue(queue_settings),
+                        queue_settings.stuck_after_seconds)
 
     submission_id = _post(queue_app, queue_settings, kaz_csv)
-    view = overview(queue_settings)
-    assert view.queue_depth == 1 and view.queue_error is None
+    view = view_now()
+    assert view.queue_depth == 1 and view.queue_health.startswith("ok")
     assert view.outbox_pending == 0 and view.by_status == {"received": 1}
     assert view.stuck == []
     time.sleep(queue_settings.stuck_after_seconds + 0.5)
-    assert [s[0] for s in overview(queue_settings).stuck] == [submission_id]
+    assert [s[0] for s in view_now().stuck] == [submission_id]
 
 
 def test_permanent_failure_is_recorded_with_its_reason(
         queue_settings, queue_app, start_worker, kaz_csv) -> None:
     """A stored file that vanished cannot be harmonized: no retry can help, so the submission
     ends 'failed' with the reason, instead of retrying forever or staying stuck."""
-    from exchange.models import Submission
+    from exchange.submissions.models import Submission
 
     submission_id = _post(queue_app, queue_settings, kaz_csv)
     with session_scope(queue_settings.resolved_database_url) as session:
         submission = session.get(Submission, submission_id)
         (queue_settings.resolved_file_store / submission.storage_key).unlink()
-        submission.status = "validated"  # as if validation had passed before the loss
+        # As if validation had passed before the loss: harmonization is due.
+        submission.status, submission.next_stage = "validated", "harmonize"
         session.add(submission)
     worker = start_worker(queue_settings)
     assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "failed"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import exchange.models
+import exchange.core.columns
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('ref_area', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('publication_consent', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('created_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('ref_area')
     )
     op.create_table('api_client',
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('ref_area', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=True),
     sa.Column('secret_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ref_area'], ['state.ref_area'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('ref_area', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('latest_revision', sa.Integer(), nullable=False),
-    sa.Column('created_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ref_area'], ['state.ref_area'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ref_area', 'period')
@@ -94,8 +94,8 @@ def upgrade() -> None:
     sa.Column('rows', sa.Integer(), nullable=True),
     sa.Column('error_count', sa.Integer(), nullable=True),
     sa.Column('failure_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
-    sa.Column('created_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['api_client.id'], ),
     sa.ForeignKeyConstraint(['dataset_id'], ['dataset.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -111,7 +111,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -125,7 +125,7 @@ def upgrade() -> None:
     sa.Column('usable', sa.Boolean(), nullable=False),
     sa.Column('error_count', sa.Integer(), nullable=False),
     sa.Column('report', sa.JSON(), nullable=False),
-    sa.Column('created_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('submission_id')

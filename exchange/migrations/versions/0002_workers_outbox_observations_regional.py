@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import exchange.models
+import exchange.core.columns
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('provisional', sa.JSON(), nullable=False),
     sa.Column('missing', sa.JSON(), nullable=False),
     sa.Column('stale', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('region', 'period')
     )
     op.create_table('regional_observation',
@@ -69,8 +69,8 @@ def upgrade() -> None:
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('submission_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', exchange.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('dispatched_at', exchange.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('dispatched_at', exchange.core.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], ),
     sa.PrimaryKeyConstraint('id')

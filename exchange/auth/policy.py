@@ -1,0 +1,91 @@
+"""Who may do what, on which state: the one module that decides.
+
+Every route names the permission it needs; this table says which roles hold it and over which
+states (their own, or all). Routes document themselves from it, services ask it, and the access
+tests walk it, so the rules are written once. Raw data of a state (uploads, validation reports,
+which quote unprotected cells) belongs to that state's agency and the admin; the regional task
+force sees status and harmonized data of every state; anonymous callers see only public data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from exchange.auth.principal import Principal, Role
+from exchange.core.problems import forbidden, unauthorized
+
+
+class Scope(StrEnum):
+    OWN_STATE = "own state"
+    ALL_STATES = "all states"
+
+
+class Permission(StrEnum):
+    SUBMIT = "submit"  # upload a quarterly table for a state
+    VIEW_SUBMISSIONS = "view_submissions"  # list submissions, their status, history, revisions
+    READ_RAW = "read_raw"  # original files and validation reports (unprotected values)
+    MANAGE_CLIENTS = "manage_clients"  # create, list and disable API clients
+
+
+RULES: dict[Permission, dict[Role, Scope]] = {
+    Permission.SUBMIT: {Role.SUBMITTER: Scope.OWN_STATE, Role.ADMIN: Scope.ALL_STATES},
+    Permission.VIEW_SUBMISSIONS: {
+        Role.SUBMITTER: Scope.OWN_STATE, Role.COORDINATOR: Scope.OWN_STATE,
+        Role.ANALYST: Scope.ALL_STATES, Role.ADMIN: Scope.ALL_STATES},
+    Permission.READ_RAW: {
+        Role.SUBMITTER: Scope.OWN_STATE, Role.COORDINATOR: Scope.OWN_STATE,
+        Role.ADMIN: Scope.ALL_STATES},
+    Permission.MANAGE_CLIENTS: {Role.ADMIN: Scope.ALL_STATES},
+}
+
+
+def scope_of(principal: Principal, permission: Permission) -> Scope | None:
+    """Over which states ``principal`` holds ``permission``; None when it does not at all."""
+    return RULES[permission].get(principal.role)
+
+
+def allows(principal: Principal, permission: Permission, ref_area: str) -> bool:
+    scope = scope_of(principal, permission)
+    return scope == Scope.ALL_STATES or (
+        scope == Scope.OWN_STATE and principal.ref_area == ref_area)
+
+
+def require(principal: Principal | None, permission: Permission) -> Principal:
+    """The principal, if it holds ``permission`` for some state: 401 without one, 403 when its
+    role never holds it."""
+    if principal is None:
+        raise unauthorized()
+    if scope_of(principal, permission) is None:
+        raise forbidden(f"Role {principal.role} may not {_VERBS[permission]}.")
+    return principal
+
+
+def require_state(principal: Principal, permission: Permission, ref_area: str) -> None:
+    """403 unless ``principal`` holds ``permission`` for ``ref_area``."""
+    require(principal, permission)
+    if not allows(principal, permission, ref_area):
+        raise forbidden(f"This client may {_VERBS[permission]} for {principal.ref_area} only, "
+                        f"not {ref_area}.")
+
+
+def states_visible(principal: Principal, permission: Permission) -> str | None:
+    """The one state a scoped principal is limited to, or None for all states."""
+    return principal.ref_area if scope_of(require(principal, permission), permission) \
+        == Scope.OWN_STATE else None
+
+
+def who_may(permission: Permission | None) -> str:
+    """The sentence each route's documentation carries: who may call it."""
+    if permission is None:
+        return "**Who may call:** anyone, without a token."
+    holders = ", ".join(f"`{role.value}` ({scope.value})"
+                        for role, scope in RULES[permission].items())
+    return f"**Who may call:** {holders}. Every other role gets 403; no token, 401."
+
+
+_VERBS = {
+    Permission.SUBMIT: "submit data",
+    Permission.VIEW_SUBMISSIONS: "see submissions",
+    Permission.READ_RAW: "read original files and validation reports",
+    Permission.MANAGE_CLIENTS: "manage API clients",
+}

@@ -1,0 +1,94 @@
+"""A small HTTP client of the exchange API, used by ``mmx token|submit|status``."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from exchange.submissions.status import SubmissionStatus
+
+# Until validation ends, the submitter waits for a verdict; after it, the rest is the exchange's.
+AWAITING_VERDICT = frozenset({SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING})
+
+
+class ApiError(Exception):
+    """A problem-details answer from the server (or a transport failure)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        title = body.get("title", "Error")
+        detail = body.get("detail", "")
+        super().__init__(f"{status} {title}" + (f": {detail}" if detail else ""))
+        self.status = status
+        self.body = body
+
+
+def _check(response: httpx.Response) -> httpx.Response:
+    if response.is_success:
+        return response
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"title": response.reason_phrase, "detail": response.text[:500]}
+    raise ApiError(response.status_code, body)
+
+
+def upload_key(path: Path, country: str, period: str) -> str:
+    """An Idempotency-Key derived from the content, so a retried upload is never doubled."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return f"{country}-{period}-{digest.hexdigest()}"
+
+
+@dataclass
+class ExchangeClient:
+    base_url: str
+    token: str | None = None
+    timeout: float = 120.0
+
+    def _client(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout)
+
+    def fetch_token(self, client_id: str, client_secret: str) -> str:
+        with self._client() as http:
+            response = _check(http.post("/api/v1/auth/token", data={
+                "grant_type": "client_credentials", "client_id": client_id,
+                "client_secret": client_secret}))
+        self.token = response.json()["access_token"]
+        return self.token
+
+    def submit(self, path: Path, country: str, period: str, *, emergency: bool = False
+               ) -> dict[str, Any]:
+        key = upload_key(path, country, period)
+        with self._client() as http, path.open("rb") as fh:
+            response = _check(http.post(
+                "/api/v1/submissions",
+                data={"ref_area": country, "period": period, "emergency": str(emergency).lower()},
+                files={"file": (path.name, fh, "application/octet-stream")},
+                headers={"Idempotency-Key": key}))
+        return response.json()  # type: ignore[no-any-return]
+
+    def submission(self, submission_id: int) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.get(f"/api/v1/submissions/{submission_id}")).json()  # type: ignore[no-any-return]
+
+    def report(self, submission_id: int) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.get(f"/api/v1/submissions/{submission_id}/report")).json()  # type: ignore[no-any-return]
+
+    def wait(self, submission_id: int, timeout: float, interval: float = 0.5
+             ) -> dict[str, Any]:
+        """Poll until the verdict is in (validated, rejected, ...) or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.submission(submission_id)
+            if current["status"] not in AWAITING_VERDICT or time.monotonic() >= deadline:
+                return current
+            time.sleep(interval)

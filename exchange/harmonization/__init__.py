@@ -1,0 +1,1 @@
+"""Harmonized observations: the current revision of each state-quarter in standard codes."""

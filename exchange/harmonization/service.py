@@ -1,0 +1,74 @@
+"""Harmonize a validated submission: its rows in standard codes with derived totals
+(``harmonized_rows``, no database), then the state-quarter's observations replaced by them in
+one short transaction (``replace_observations``)."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from exchange.audit.service import Action, record
+from exchange.core.storage import FileStore
+from exchange.harmonization.models import Observation
+from exchange.submissions.models import Dataset, Submission
+from standards import load_standard
+from standards.harmonize import derive_totals, load_harmonized
+
+COLUMNS = {"REF_AREA": "ref_area", "TIME_PERIOD": "period", "POP_GROUP": "pop_group",
+           "MEASURE": "measure", "CITIZENSHIP": "citizenship", "SEX": "sex", "AGE": "age",
+           "OBS_VALUE": "value", "OBS_STATUS": "obs_status", "DERIVED": "derived"}
+OBSERVATION_COLUMNS = ["dataset_id", "submission_id", "revision", "ref_area", "period",
+                       "pop_group", "measure", "citizenship", "sex", "age", "value",
+                       "obs_status", "derived"]
+
+
+def harmonized_rows(store: FileStore, submission: Submission) -> pl.DataFrame:
+    """The submission's rows mapped to standard codes, missing totals derived."""
+    standard = load_standard()
+    frame, _notes = load_harmonized(store.path(submission.storage_key),
+                                    file_format=submission.file_format,
+                                    standard_version=submission.standard_version,
+                                    standard=standard)
+    return derive_totals(frame, standard).rename(COLUMNS)
+
+
+def replace_observations(session: Session, submission: Submission, rows: pl.DataFrame) -> bool:
+    """Make ``rows`` the state-quarter's observations, unless a newer revision is current
+    already (then this one stays in the history only). True when the rows were loaded."""
+    dataset = session.exec(select(Dataset).where(Dataset.id == submission.dataset_id)
+                           .with_for_update()).one()
+    if dataset.harmonized_revision > submission.revision:
+        return False
+    rows = rows.with_columns(
+        pl.lit(dataset.id).alias("dataset_id"), pl.lit(submission.id).alias("submission_id"),
+        pl.lit(submission.revision).alias("revision"))
+    session.execute(sa.delete(Observation).where(Observation.ref_area == dataset.ref_area,
+                                                 Observation.period == dataset.period))
+    insert_observations(session, rows)
+    dataset.harmonized_revision = submission.revision
+    session.add(dataset)
+    record(session, actor="system", action=Action.SUBMISSION_HARMONIZED,
+           target=f"submission/{submission.id}",
+           detail={"observations": rows.height,
+                   "derived": int(rows["derived"].sum()) if rows.height else 0})
+    return True
+
+
+def insert_observations(session: Session, rows: pl.DataFrame) -> None:
+    """Bulk insert: COPY on PostgreSQL, executemany elsewhere, inside the session's transaction."""
+    rows = rows.select(OBSERVATION_COLUMNS)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        rows.write_csv(buffer, include_header=False, null_value="\\N")
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+                f"COPY observation ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN "
+                "WITH (FORMAT csv, NULL '\\N')") as copy:
+            copy.write(buffer.getvalue())
+        return
+    if rows.height:
+        session.execute(sa.insert(Observation), rows.to_dicts())

@@ -1,0 +1,1 @@
+"""Regional tables: member states summed per region and quarter, with coverage."""

@@ -1,0 +1,1 @@
+"""Uploads of quarterly tables: intake, storage, the validation stage, status and reports."""
