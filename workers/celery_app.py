@@ -13,7 +13,6 @@ from celery.signals import (
     task_postrun,
     task_prerun,
     worker_process_init,
-    worker_ready,
 )
 
 from exchange.core.config import Settings, get_settings
@@ -25,7 +24,9 @@ TASK_PREFIX = "mmx."
 
 
 def make_app(settings: Settings) -> Celery:
-    app = Celery("mmx", broker=settings.resolved_broker_url, include=["workers.tasks"])
+    # Imported by the worker at start: the tasks, and the sweeper that hooks worker_ready.
+    app = Celery("mmx", broker=settings.resolved_broker_url,
+                 include=["workers.tasks", "workers.sweeper"])
     app.conf.update(
         task_default_queue=QUEUE,
         task_ignore_result=True,
@@ -79,10 +80,3 @@ def _unbind_submission(**_kwargs) -> None:  # type: ignore[no-untyped-def]
 @worker_process_init.connect
 def _own_connections(**_kwargs) -> None:  # type: ignore[no-untyped-def]
     forget_connections_after_fork()
-
-
-@worker_ready.connect
-def _start_sweeper(**_kwargs) -> None:  # type: ignore[no-untyped-def]
-    from workers.sweeper import start_background_sweeper
-
-    start_background_sweeper(get_settings())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from exchange.core.config import Settings
+from celery.signals import worker_ready
+
+from exchange.core.config import Settings, get_settings
 from exchange.pipeline.sweep import sweep
 from workers.queue import CeleryQueue
 
@@ -31,3 +33,8 @@ def start_background_sweeper(settings: Settings) -> None:
                 return
 
     threading.Thread(target=loop, name="mmx-sweeper", daemon=True).start()
+
+
+@worker_ready.connect
+def _start(**_kwargs) -> None:  # type: ignore[no-untyped-def]
+    start_background_sweeper(get_settings())
