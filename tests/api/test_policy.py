@@ -1,0 +1,94 @@
+"""Who may call what, walked over every route of the OpenAPI document with every role and a
+foreign state. The expected answers are written out here, as the specification; the app
+decides them through ``exchange.auth.policy``. A route added without an entry fails the test."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from exchange.api.openapi import openapi_document
+from exchange.auth.principal import Role
+
+CALLERS = ["anonymous", "kaz_submitter", "kgz_submitter", "kaz_coordinator",
+           "kgz_coordinator", "analyst", "admin"]
+OK = {200, 201, 202}
+# Expected status per caller, in CALLERS order, for a submission of KAZ.
+ADMIN_ONLY = (401, 403, 403, 403, 403, 403, OK)
+OWN_STATE_VIEW = (401, OK, 404, OK, 404, OK, OK)
+OWN_STATE_RAW = (401, OK, 404, OK, 404, 403, OK)
+EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
+    ("post", "/api/v1/auth/token"): None,  # credentials, not roles: see test_auth.py
+    ("get", "/api/v1/clients"): ADMIN_ONLY,
+    ("post", "/api/v1/clients"): ADMIN_ONLY,
+    ("post", "/api/v1/clients/{client_id}/disable"): ADMIN_ONLY,
+    ("post", "/api/v1/submissions"): (401, OK, 403, 403, 403, 403, OK),
+    ("get", "/api/v1/submissions"): (401, OK, OK, OK, OK, OK, OK),
+    ("get", "/api/v1/submissions/{submission_id}"): OWN_STATE_VIEW,
+    ("get", "/api/v1/submissions/{submission_id}/revisions"): OWN_STATE_VIEW,
+    ("get", "/api/v1/submissions/{submission_id}/report"): OWN_STATE_RAW,
+    ("get", "/api/v1/submissions/{submission_id}/file"): OWN_STATE_RAW,
+    ("get", "/healthz"): (OK,) * 7,
+    ("get", "/readyz"): (OK,) * 7,
+}
+
+
+def test_every_route_has_an_expectation() -> None:
+    routes = {(method, path) for path, operations in openapi_document()["paths"].items()
+              for method in operations}
+    assert routes == set(EXPECTED)
+
+
+def test_every_role_and_foreign_state_gets_the_specified_answer(
+        client: TestClient, account, upload, valid_csv) -> None:
+    accounts = {
+        "kaz_submitter": account(Role.SUBMITTER, "KAZ"),
+        "kgz_submitter": account(Role.SUBMITTER, "KGZ"),
+        "kaz_coordinator": account(Role.COORDINATOR, "KAZ"),
+        "kgz_coordinator": account(Role.COORDINATOR, "KGZ"),
+        "analyst": account(Role.ANALYST), "admin": account(Role.ADMIN)}
+    submission_id = upload(accounts["kaz_submitter"], valid_csv).json()["id"]
+    victim = account(Role.SUBMITTER, "UZB")  # a client the disable route may act on
+    wrong = []
+    for (method, path), expected in EXPECTED.items():
+        if expected is None:
+            continue
+        url = path.format(submission_id=submission_id, client_id=victim.client_id)
+        for caller, want in zip(CALLERS, expected, strict=True):
+            headers = accounts[caller].headers if caller in accounts else {}
+            kwargs = _body(method, path)
+            got = client.request(method.upper(), url, headers=headers, **kwargs).status_code
+            if got not in (want if isinstance(want, set) else {want}):
+                wrong.append(f"{method.upper()} {path} as {caller}: {got}, expected {want}")
+    assert wrong == []
+
+
+def _body(method: str, path: str) -> dict:
+    from tests.conftest import COUNTRY, PERIOD
+
+    if (method, path) == ("post", "/api/v1/submissions"):
+        from standards import load_standard
+        from standards.example import example_frame
+        from tests.api.conftest import csv_bytes
+
+        content = csv_bytes(example_frame(load_standard(), COUNTRY, PERIOD, citizenships=1))
+        return {"data": {"ref_area": COUNTRY, "period": PERIOD},
+                "files": {"file": ("kaz.csv", content, "text/csv")}}
+    if (method, path) == ("post", "/api/v1/clients"):
+        return {"data": {"role": "analyst", "name": "policy test"}}
+    return {}
+
+
+@pytest.mark.parametrize("role", [Role.SUBMITTER, Role.COORDINATOR, Role.ANALYST])
+def test_a_disabled_clients_tokens_stop_working_at_once(client: TestClient, account, role
+                                                        ) -> None:
+    admin = account(Role.ADMIN)
+    holder = account(role, "KAZ" if role != Role.ANALYST else None)
+    assert client.get("/api/v1/submissions", headers=holder.headers).status_code == 200
+    disabled = client.post(f"/api/v1/clients/{holder.client_id}/disable",
+                           headers=admin.headers)
+    assert disabled.status_code == 200 and disabled.json()["active"] is False
+    assert client.get("/api/v1/submissions", headers=holder.headers).status_code == 401
+    again = client.post("/api/v1/auth/token", data={"client_id": holder.client_id,
+                                                    "client_secret": holder.secret})
+    assert again.status_code == 401
