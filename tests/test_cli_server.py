@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -121,3 +122,58 @@ def test_submit_for_another_state_is_refused_by_the_server(server, credentials) 
                   "--force", env={**env, **credentials}, cwd=workdir)
     assert result.returncode == 2
     assert "403" in result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_readiness_names_each_dependency_and_fails_when_the_embedded_worker_dies(
+        tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMX_")}
+    env["PYTHONPATH"] = str(ROOT)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "mmx.main", "serve", "--port", str(port)],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        ready = _wait_for(lambda: _readyz(url), lambda r: r is not None and r[0] == 200)
+        assert set(ready[1]["checks"]) == {"database", "storage", "queue"}
+        assert "embedded worker" in ready[1]["checks"]["queue"]
+        workers = _children(proc.pid)
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGKILL)
+        _, body = _wait_for(lambda: _readyz(url), lambda r: r is not None and r[0] == 503)
+        assert body["status"] == "not ready"
+        assert "embedded worker" in body["checks"]["queue"]
+        assert body["checks"]["database"] == "ok" and body["checks"]["storage"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _readyz(url: str) -> tuple[int, dict] | None:
+    try:
+        response = httpx.get(f"{url}/readyz", timeout=5)
+    except httpx.HTTPError:
+        return None
+    return response.status_code, response.json()
+
+
+def _wait_for(probe, done, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"still {value!r}"
+        time.sleep(0.2)
