@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY standards ./standards
 COPY exchange ./exchange
 COPY workers ./workers
+COPY mmx ./mmx
 COPY openapi ./openapi
 RUN pip install --no-cache-dir . && useradd --create-home --uid 1000 mmx \
     && mkdir -p /data && chown mmx /data
