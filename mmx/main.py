@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from exchange.cli.main import build
-from exchange.core.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from exchange.core.config import Settings
     from exchange.core.queue import TaskQueue
 
 # Set by ``mmx serve`` for the API process(es) it starts, so readiness can watch the worker.
@@ -71,6 +71,7 @@ def queue_for(settings: Settings) -> TaskQueue:
 def create_app() -> FastAPI:
     """The API with the configured queue (uvicorn's factory)."""
     from exchange.api.app import create_app as create
+    from exchange.core.config import get_settings
 
     settings = get_settings()
     return create(settings, queue=queue_for(settings))
@@ -96,6 +97,7 @@ def serve(
     import uvicorn
 
     from exchange.cli.admin_cmd import database_url, upgrade
+    from exchange.core.config import get_settings
     from exchange.core.db import is_embedded
 
     settings = get_settings()

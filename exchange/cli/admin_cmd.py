@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from exchange.auth.principal import Role
-from exchange.core.config import get_settings
 
 clients_app = typer.Typer(help="Manage API clients (national agencies, analysts, admins).",
                           no_args_is_help=True)
@@ -20,6 +19,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 
 def database_url() -> str:
     """The configured database, refusing to touch one whose schema is not current."""
+    from exchange.core.config import get_settings
     from exchange.core.db import schema_revision
 
     url = get_settings().resolved_database_url
@@ -36,6 +36,7 @@ def upgrade() -> None:
     """Bring the schema to the latest revision and register the standard's member states.
     Idempotent; run once per deployment before the API and workers start."""
     from exchange.accounts.service import ensure_states
+    from exchange.core.config import get_settings
     from exchange.core.db import migrate, session_scope
 
     url = get_settings().resolved_database_url

@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from standards import load_standard
-from standards.validation.reading import FileFormat
+from standards.validation.formats import FileFormat
 
 app = typer.Typer(help="Browse the data standard: dimensions, code lists, regions.",
                   no_args_is_help=True)
@@ -25,6 +24,8 @@ def show(
     lang: Lang = "en",
 ) -> None:
     """Show the DSD, one code list with labels and sources, or the regions."""
+    from standards import load_standard
+
     standard = load_standard()
     console = Console()
     if codelist is None:
@@ -88,7 +89,8 @@ def example(
         = 2026,
 ) -> None:
     """Write a valid example quarterly submission: what a correct file looks like."""
-    from standards.example import example_frame, with_dataflow  # numpy-heavy; only here
+    from standards import load_standard
+    from standards.example import example_frame, with_dataflow
 
     standard = load_standard()
     country = country.upper()

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from exchange.cli.http_client import ApiError, ExchangeClient
-from exchange.core.config import Settings, get_settings
-
 if TYPE_CHECKING:
+    from exchange.cli.http_client import ExchangeClient
+    from exchange.core.config import Settings
     from exchange.core.queue import TaskQueue
 
-QueueFactory = Callable[[Settings], "TaskQueue"]
+QueueFactory = Callable[["Settings"], "TaskQueue"]
 Url = Annotated[str | None, typer.Option(
     "--url", envvar="MMX_URL", help="Base URL of the exchange (default: MMX_PUBLIC_URL).")]
 ClientId = Annotated[str | None, typer.Option(envvar="MMX_CLIENT_ID", help="Client id.")]
@@ -26,6 +25,9 @@ Token = Annotated[str | None, typer.Option(envvar="MMX_TOKEN", help="An access t
 
 def _client(url: str | None, token: str | None, client_id: str | None,
             client_secret: str | None) -> ExchangeClient:
+    from exchange.cli.http_client import ExchangeClient
+    from exchange.core.config import get_settings
+
     client = ExchangeClient(url or get_settings().public_url, token=token)
     if token is None:
         if not client_id or not client_secret:
@@ -39,6 +41,8 @@ def _client(url: str | None, token: str | None, client_id: str | None,
 def token(url: Url = None, client_id: ClientId = None, client_secret: ClientSecret = None
           ) -> None:
     """Print an access token for scripts (export MMX_TOKEN=$(mmx token))."""
+    from exchange.cli.http_client import ApiError
+
     try:
         typer.echo(_client(url, None, client_id, client_secret).token)
     except (ApiError, OSError) as exc:
@@ -64,6 +68,7 @@ def submit(
 
     Exit code 0 accepted, 1 rejected (locally or by the server), 2 unusable input or error.
     """
+    from exchange.cli.http_client import ApiError
     from exchange.cli.validate_cmd import render_report
     from standards.validation import validate_file
 
@@ -108,8 +113,8 @@ def status_command(queue_for: QueueFactory) -> Callable[..., None]:
         client_secret: ClientSecret = None,
         access_token: Token = None,
     ) -> None:
-        """Show a submission's status, history and (if rejected) its report; without an id,
-        the queue depth, unsent outbox rows and stuck work of the local installation."""
+        """Show a submission's status, history and report; without an id, the operator's
+        overview: queue, unsent outbox rows, stuck work."""
         console = Console()
         if submission_id is None:
             _overview(console, queue_for)
@@ -123,6 +128,7 @@ def status_command(queue_for: QueueFactory) -> Callable[..., None]:
 def _submission_status(console: Console, submission_id: int, url: str | None,
                        access_token: str | None, client_id: str | None,
                        client_secret: str | None) -> None:
+    from exchange.cli.http_client import ApiError
     from exchange.cli.validate_cmd import render_report
     from standards.validation import Report
 
@@ -146,6 +152,7 @@ def _submission_status(console: Console, submission_id: int, url: str | None,
 
 def _overview(console: Console, queue_for: QueueFactory) -> None:
     from exchange.cli.admin_cmd import database_url
+    from exchange.core.config import get_settings
     from exchange.pipeline.ops import overview
 
     settings = get_settings()

@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from standards.loader import CURRENT_VERSION
-from standards.validation.reading import FileFormat
+from standards.validation.formats import FileFormat
 
 if TYPE_CHECKING:
     from standards.validation.report import Report
@@ -58,15 +57,18 @@ def validate(
         help="Declared quarter, YYYY-Qn; every TIME_PERIOD must match it.")] = None,
     file_format: Annotated[FileFormat, typer.Option(
         "--format", help="Input format; auto looks at the file.")] = FileFormat.AUTO,
-    standard_version: Annotated[str, typer.Option(
-        help="Version of the standard the file follows; older versions are mapped forward.")]
-        = CURRENT_VERSION,
+    standard_version: Annotated[str | None, typer.Option(
+        help="Version of the standard the file follows (default: the current one); older "
+        "versions are mapped forward.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     max_per_rule: Annotated[int, typer.Option(
         min=1, max=100_000, help="Examples kept per rule (counts stay exact).")] = 100,
 ) -> None:
     """Check a file against the standard. Exit code 0 valid, 1 invalid, 2 unusable input."""
-    from standards.validation.engine import validate_file  # pandera: imported when used
+    from standards.loader import CURRENT_VERSION
+    from standards.validation.engine import validate_file
+
+    standard_version = standard_version or CURRENT_VERSION
 
     err = Console(stderr=True)
     if as_json or not err.is_terminal:

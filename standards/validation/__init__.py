@@ -11,7 +11,7 @@ from typing import Any
 
 _EXPORTS = {
     "validate_file": "engine", "identifier_columns": "privacy",
-    "FileFormat": "reading", "UnusableInput": "reading", "csv_header": "reading",
+    "FileFormat": "formats", "UnusableInput": "reading", "csv_header": "reading",
     "read_table": "reading",
     "Issue": "report", "Report": "report", "Rule": "report",
 }

@@ -9,21 +9,15 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from standards.validation.formats import FileFormat
+
 SNIFF_BYTES = 64 * 1024
 MAX_RAGGED_REPORTED = 100
-
-
-class FileFormat(StrEnum):
-    AUTO = "auto"
-    CSV = "csv"
-    SDMX_CSV = "sdmx-csv"
-    XLSX = "xlsx"
 
 
 class UnusableInput(Exception):
