@@ -25,7 +25,13 @@ TASK_PREFIX = "mmx."
 
 def make_app(settings: Settings) -> Celery:
     # Imported by the worker at start: the tasks, and the sweeper that hooks worker_ready.
-    app = Celery("mmx", broker=settings.resolved_broker_url,
+    url = settings.resolved_broker_url
+    if url.startswith("sqla+"):  # the embedded default: the same transport, polled faster
+        url = url.removeprefix("sqla+")
+        transport = "workers.embedded_broker:Transport"
+    else:
+        transport = None
+    app = Celery("mmx", broker=url, broker_transport=transport,
                  include=["workers.tasks", "workers.sweeper"])
     app.conf.update(
         task_default_queue=QUEUE,
@@ -47,15 +53,16 @@ def make_app(settings: Settings) -> Celery:
 
 
 app = make_app(get_settings())
+_configured_url = get_settings().resolved_broker_url
 _producers: dict[str, Celery] = {}
 
 
 def producer_for(settings: Settings) -> Celery:
     """An app to send tasks with, for the broker of ``settings`` (the API and the sweeper may
     run with settings other than the process-wide ones, e.g. in tests)."""
-    url = settings.resolved_broker_url
-    if url == app.conf.broker_url:
+    if settings.resolved_broker_url == _configured_url:
         return app
+    url = settings.resolved_broker_url
     if url not in _producers:
         _producers[url] = make_app(settings)
     return _producers[url]
