@@ -112,7 +112,8 @@ def serve(
         os.environ[EMBEDDED_WORKER_PID] = str(worker.pid)
     try:
         uvicorn.run("mmx.main:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info",
+                    h11_max_incomplete_event_size=settings.max_header_bytes)
     finally:
         if worker is not None:
             worker.terminate()

@@ -47,12 +47,16 @@ def issue_token(
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> TokenResponse | JSONResponse:
+    failures = (f"{context.settings.token_failures_per_minute}/minute", "token-failures",
+                request.client.host if request.client else "unknown")
+    context.limiter.check(*failures)
     credentials = _basic(authorization) or (client_id, client_secret)
     if not credentials[0] or not credentials[1]:
         raise Problem(400, "missing-credentials", "Missing client credentials",
                       "Send client_id and client_secret (form fields or HTTP Basic).")
     login = service.authenticate(session, client_id=credentials[0], secret=credentials[1])
     if login.principal is None:
+        context.limiter.count(*failures)
         # Answered, not raised: the failed attempt's audit entry commits with the request.
         return problem_response(Problem(401, "invalid-client", "Invalid client credentials"),
                                 request)

@@ -13,6 +13,7 @@ from exchange.api.limits import BodyLimitMiddleware
 from exchange.auth.tokens import KeyRing
 from exchange.core.config import Settings
 from exchange.core.queue import TaskQueue
+from exchange.core.ratelimit import RateLimiter
 from exchange.pipeline.inline import InlineQueue
 from exchange.pipeline.runner import Pipeline
 from exchange.submissions import routes as submissions_routes
@@ -30,6 +31,8 @@ call it; authenticate with `POST /api/v1/auth/token` (client credentials) and se
 """
 # Multipart framing around the file: boundaries, part headers, the small form fields.
 MULTIPART_OVERHEAD = 64 * 1024
+# No form of the API has more than a handful of fields, one file, or a long field value.
+FORM_LIMITS = {"max_fields": 16, "max_files": 1, "max_part_size": 64 * 1024}
 
 
 def inline_queue(settings: Settings) -> InlineQueue:
@@ -42,10 +45,11 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
     for the embedded database)."""
     pipeline = Pipeline.from_settings(settings)
     app = FastAPI(title="Mixed-Movement Statistics Exchange", version="0.1.0",
-                  description=DESCRIPTION)
+                  description=DESCRIPTION, form_limits=FORM_LIMITS)
     app.state.context = AppContext(
         settings=settings, keyring=KeyRing.from_settings(settings), store=pipeline.store,
-        database_url=pipeline.database_url, queue=queue, client_active=is_active)
+        database_url=pipeline.database_url, queue=queue, client_active=is_active,
+        limiter=RateLimiter(settings.rate_limit_storage))
     errors.install(app)
     for module in (accounts_routes, submissions_routes, health):
         app.include_router(module.router)

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest upload accepted.")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use.")
 
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate-limit windows live: memory:// (one process) or "
+        "redis://host:port/db (shared by several API processes).")
+    requests_per_minute: int = Field(
+        600, gt=0, description="Requests per minute per authenticated client.")
+    token_failures_per_minute: int = Field(
+        10, gt=0, description="Failed token requests per minute per client address; then 429.")
+    max_header_bytes: int = Field(
+        16 * 1024, ge=4096, description="Largest request head (line and headers) accepted.")
     jwt_issuer: str = Field("mmx-exchange", description="`iss` of issued tokens.")
     jwt_audience: str = Field("mmx-api", description="`aud` required on every token.")
     jwt_ttl_seconds: int = Field(900, gt=0, le=86400, description="Lifetime of access tokens.")

@@ -18,6 +18,7 @@ from exchange.core.config import Settings
 from exchange.core.db import get_engine, writer
 from exchange.core.problems import unauthorized
 from exchange.core.queue import TaskQueue
+from exchange.core.ratelimit import RateLimiter
 from exchange.core.storage import FileStore
 from exchange.web.schemas import ProblemDetail
 
@@ -32,6 +33,7 @@ class AppContext:
     # Whether a token's client may still act; looked up on every request (wired by the app
     # factory from ``exchange.accounts``, which this package sits below).
     client_active: Callable[[Session, str], bool]
+    limiter: RateLimiter
 
 
 def get_context(request: Request) -> AppContext:
@@ -67,7 +69,8 @@ def optional_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Principal | None:
     """The caller a valid token stands for, None without a token. A token of a client that was
-    disabled stops working at once: the client is looked up on every request."""
+    disabled stops working at once: the client is looked up on every request. Each client's
+    requests count against ``MMX_REQUESTS_PER_MINUTE``."""
     if credentials is None:
         return None
     try:
@@ -77,6 +80,8 @@ def optional_principal(
     with Session(get_engine(context.database_url)) as session:
         if not context.client_active(session, principal.client_id):
             raise unauthorized("The client of this token is disabled.")
+    context.limiter.hit(f"{context.settings.requests_per_minute}/minute", "client",
+                        principal.client_id)
     return principal
 
 
