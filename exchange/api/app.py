@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from exchange.accounts import routes as accounts_routes
 from exchange.accounts.service import is_active
-from exchange.api import health
+from exchange.api import health, openapi
 from exchange.api.headers import SecurityHeadersMiddleware
 from exchange.api.limits import BodyLimitMiddleware
 from exchange.auth.tokens import KeyRing
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
         database_url=pipeline.database_url, queue=queue, client_active=is_active,
         limiter=RateLimiter(settings.rate_limit_storage))
     errors.install(app)
+    openapi.install(app)
     for module in (accounts_routes, submissions_routes, health):
         app.include_router(module.router)
     # The body limit counts bytes as they arrive, so an oversized chunked upload is refused

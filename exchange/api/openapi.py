@@ -1,4 +1,6 @@
-"""The OpenAPI document as committed in ``openapi/openapi.json`` (drift is a test failure)."""
+"""The OpenAPI document: every error documented as what it is (RFC 9457
+``application/problem+json``), and committed in ``openapi/openapi.json`` (drift is a test
+failure)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,54 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
 from exchange.core.config import Settings
+from exchange.web.deps import ERROR_DESCRIPTIONS
+from exchange.web.schemas import ProblemDetail
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
+
+
+def install(app: FastAPI) -> None:
+    """Document, for every operation, the errors the whole app can give it: 401/403/429 where a
+    token is checked, 413 where a body is read, 422 where anything is parsed; all as problem
+    details."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version,
+                              description=app.description, routes=app.routes)
+            for operations in doc["paths"].values():
+                for method, operation in operations.items():
+                    _problems(method, operation)
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            schemas["ProblemDetail"] = ProblemDetail.model_json_schema(
+                ref_template="#/components/schemas/{model}")
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
+
+
+def _problems(method: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    statuses: set[int] = set()
+    if operation.get("security"):
+        statuses |= {401, 403, 429}
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.add(422)
+    if method in ("post", "put", "patch"):
+        statuses.add(413)
+    for status in statuses:
+        responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
+    for status, response in responses.items():
+        if int(status) >= 400:
+            response["content"] = dict(PROBLEM)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -98,11 +98,15 @@ def allowed(permission: policy.Permission) -> Callable[[Principal | None], Princ
     return check
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request", 401: "Missing, invalid or expired token",
+    403: "The caller's role or state may not do this", 404: "Not found (or not yours)",
+    409: "Conflict", 413: "Request too large", 415: "Unsupported file type",
+    422: "The request or file was refused", 429: "Too many requests; see Retry-After"}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem responses a route can give."""
-    text = {400: "Malformed request", 401: "Missing, invalid or expired token",
-            403: "The caller's role or state may not do this", 404: "Not found (or not yours)",
-            409: "Conflict", 413: "Upload too large", 415: "Unsupported file type",
-            422: "The request or file was refused", 429: "Too many requests; see Retry-After"}
-    return {s: {"model": ProblemDetail, "description": text.get(s, "Error"),
-                "content": {"application/problem+json": {}}} for s in statuses}
+    """OpenAPI entries for the problem responses particular to a route (those every route can
+    give are added by ``exchange.api.openapi``)."""
+    return {s: {"model": ProblemDetail, "description": ERROR_DESCRIPTIONS.get(s, "Error")}
+            for s in statuses}

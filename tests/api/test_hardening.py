@@ -175,25 +175,33 @@ class NoQueue:
         return 0
 
 
-@pytest.fixture
-def live(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free port, in this process, for concurrent clients."""
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port, in this process: real HTTP, real sockets."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(prepared_app(settings, NoQueue()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[str]:
+    with serve(prepared_app(settings, NoQueue())) as url:
+        yield url
 
 
 def _concurrently(base: str, token: str, files: list[bytes], key: str | None = None
