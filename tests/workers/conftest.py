@@ -23,22 +23,9 @@ from exchange.auth.tokens import KeyRing
 from exchange.config import Settings
 from exchange.db import session_scope
 from exchange.models import Submission
-from tests.conftest import SECRET
-from tests.servers import RedisServer, ServerUnavailable, require
+from tests.conftest import SECRET, RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer().start()
-    except ServerUnavailable as exc:
-        require(exc)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
