@@ -1,5 +1,5 @@
 """Shared fixtures: real PostgreSQL and Redis servers, the standard, example submissions, a CLI
-runner, and the helpers every test may use (`free_port`, `require`)."""
+runner, and the helpers every test may use (`wait_until`, `free_port`, `require`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import os
 import secrets
 import shutil
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import polars as pl
 import pytest
@@ -27,6 +28,7 @@ from standards.example import example_frame
 
 COUNTRY, PERIOD = "KAZ", "2026-Q3"
 SECRET = "test-secret-" + "x" * 40
+T = TypeVar("T")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -44,6 +46,19 @@ def require(reason: str) -> NoReturn:
     if under_ci():
         pytest.fail(f"{reason} (CI is set, so this is an error, not a skip)", pytrace=False)
     pytest.skip(reason)
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, message: str | Callable[[], str],
+               interval: float = 0.1) -> T:
+    """Call `predicate` until it returns something truthy and return that; fail the test with
+    `message` (a string, or a function giving one, e.g. with a log tail) after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(f"{text} (waited {timeout:g}s)")
+        time.sleep(interval)
+    return value
 
 
 def free_port(host: str = "127.0.0.1") -> int:

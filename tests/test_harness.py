@@ -12,7 +12,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from tests.conftest import RedisServer, free_port, require
+from tests.conftest import RedisServer, free_port, require, wait_until
 
 
 def _accepts(port: int, host: str = "127.0.0.1") -> bool:
@@ -99,6 +99,16 @@ def test_require_skips_locally_but_fails_under_ci(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="redis-server not found"):
         require("redis-server not found")
+
+
+def test_wait_until_returns_the_first_truthy_value() -> None:
+    answers = iter([None, 0, [], "ready"])
+    assert wait_until(lambda: next(answers), timeout=5, message="never", interval=0) == "ready"
+
+
+def test_wait_until_fails_with_the_message_after_the_deadline() -> None:
+    with pytest.raises(AssertionError, match=r"still queued: 3 \(waited 0.2s\)"):
+        wait_until(lambda: False, timeout=0.2, message=lambda: "still queued: 3", interval=0.05)
 
 
 def test_free_port_can_be_bound() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import polars as pl
 import pytest
@@ -23,8 +22,9 @@ from exchange.models import (
 from standards import load_standard
 from standards.example import example_frame
 from tests.api.conftest import csv_bytes
-from tests.workers.conftest import submitter_headers, wait_for_status
-from workers.celery_app import producer_for
+from tests.conftest import wait_until
+from tests.workers.conftest import broker_idle, submitter_headers, wait_for_status
+from workers.celery_app import QUEUE, producer_for
 
 DONE = {"harmonized", "rejected", "failed"}
 
@@ -87,13 +87,14 @@ def test_upload_is_validated_harmonized_and_aggregated_by_a_worker(
     source = pl.read_csv(kaz_csv, infer_schema=False)
     assert observations.height == source.height
     assert observations["value"].sum() == source["OBS_VALUE"].cast(pl.Int64).sum()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def fresh_coverage() -> RegionalCoverage | None:
         with session_scope(queue_settings.resolved_database_url, writes=False) as session:
             coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
-            if coverage is not None and not coverage.stale:
-                break
-        time.sleep(0.2)
+        return coverage if coverage is not None and not coverage.stale else None
+
+    coverage = wait_until(fresh_coverage, timeout=30, message=lambda: (
+        f"no fresh CENTRAL_ASIA 2026-Q3 coverage; worker log:\n{worker.tail()}"))
     assert coverage is not None
     assert coverage.included == ["KAZ"]
     assert coverage.missing == ["KGZ", "TJK", "TKM", "UZB"]
@@ -140,11 +141,14 @@ def test_duplicate_delivery_creates_no_duplicate_rows(
     worker = start_worker(queue_settings, concurrency=2)
     submission_id = _post(queue_app, queue_settings, kaz_csv)
     producer = producer_for(queue_settings)
-    for name in ("mmx.validate", "mmx.validate", "mmx.harmonize", "mmx.harmonize",
-                 "mmx.aggregate", "mmx.aggregate"):
-        producer.send_task(name, (submission_id,))
+    duplicates = [producer.send_task(name, (submission_id,)).id
+                  for name in ("mmx.validate", "mmx.validate", "mmx.harmonize", "mmx.harmonize",
+                               "mmx.aggregate", "mmx.aggregate")]
     assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "harmonized"
-    time.sleep(3)  # let the duplicates run to completion
+    # The duplicates (and whatever they sent on) have run to completion: each one's end is in
+    # the log, and the broker holds no message, queued or unacknowledged.
+    wait_until(lambda: worker.finished(duplicates) and broker_idle(queue_settings), timeout=60,
+               message=lambda: f"duplicate deliveries still pending; worker log:\n{worker.tail()}")
     source = pl.read_csv(kaz_csv, infer_schema=False)
     observations = _observations(queue_settings)
     assert observations.height == source.height
@@ -162,8 +166,10 @@ def test_stuck_submission_is_re_enqueued_by_the_sweeper(
     submission_id = _post(queue_app, queue_settings, kaz_csv)
     import redis
 
-    time.sleep(0.5)
-    redis.Redis.from_url(queue_settings.resolved_broker_url).flushall()  # the message is gone
+    with redis.Redis.from_url(queue_settings.resolved_broker_url) as broker:
+        wait_until(lambda: broker.llen(QUEUE), timeout=10,
+                   message="the upload's task never reached the broker")
+        broker.flushall()  # the message is gone
     worker = start_worker(queue_settings)
     assert wait_for_status(queue_settings, submission_id, DONE, timeout=60,
                            worker=worker) == "harmonized"
@@ -179,8 +185,9 @@ def test_status_overview_shows_queue_depth_outbox_and_stuck_work(
     assert view.queue_depth == 1 and view.queue_error is None
     assert view.outbox_pending == 0 and view.by_status == {"received": 1}
     assert view.stuck == []
-    time.sleep(queue_settings.stuck_after_seconds + 0.5)
-    assert [s[0] for s in overview(queue_settings).stuck] == [submission_id]
+    wait_until(lambda: [s[0] for s in overview(queue_settings).stuck] == [submission_id],
+               timeout=queue_settings.stuck_after_seconds + 10,
+               message=f"submission {submission_id} never shown as stuck")
 
 
 def test_permanent_failure_is_recorded_with_its_reason(
