@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # worker/server processes: seconds per test
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "KAZ_2026-Q3.csv"
 

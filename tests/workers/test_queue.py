@@ -26,6 +26,8 @@ from tests.conftest import wait_until
 from tests.workers.conftest import broker_idle, submitter_headers, wait_for_status
 from workers.celery_app import QUEUE, producer_for
 
+pytestmark = pytest.mark.slow  # worker/server processes: seconds per test
+
 DONE = {"harmonized", "rejected", "failed"}
 
 
