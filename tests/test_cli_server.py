@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -36,9 +38,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     env["PYTHONPATH"] = str(ROOT)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # A process group of its own: `mmx serve` starts a worker, which must go down with it.
     proc = subprocess.Popen([sys.executable, "-m", "exchange.cli.main", "serve", "--port",
                              str(port)], env=env, cwd=workdir, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -53,8 +56,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             time.sleep(0.2)
         yield url, {**env, "MMX_URL": url}, workdir
     finally:
-        proc.terminate()
+        # SIGTERM to the whole group, serve and its worker alike: serve alone dies of the
+        # signal (uvicorn re-raises it) before it can stop the worker it started.
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):  # a worker still in its warm shutdown
+            os.killpg(proc.pid, signal.SIGKILL)
         if proc.stdout:
             proc.stdout.close()
 
