@@ -5,6 +5,7 @@ Celery (``workers``) by default, in-process with ``MMX_PROCESSING=inline``."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +106,9 @@ def serve(
         upgrade()
     else:
         database_url()  # refuses a schema that `mmx db upgrade` has not brought current
+    # uvicorn restores this handler when it has shut down and raises the signal again: exiting
+    # through SystemExit lets the block below stop the worker instead of orphaning it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = None
     if with_worker and settings.processing == "queue":
         worker = subprocess.Popen([sys.executable, "-m", "mmx.main", "worker",

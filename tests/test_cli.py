@@ -6,11 +6,11 @@ import json
 
 import polars as pl
 import pytest
-from conftest import COUNTRY, PERIOD, corrupt, file_row
 
 from mmx.main import cli as app
 from standards.example import example_frame
 from standards.validation import Rule, validate_file
+from tests.conftest import COUNTRY, PERIOD, corrupt, file_row
 
 WIDE = {"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}  # rich wraps narrow tables
 

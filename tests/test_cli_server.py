@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -15,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import free_port
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow  # worker/server processes: seconds per test
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "KAZ_2026-Q3.csv"
@@ -35,9 +38,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     env["PYTHONPATH"] = str(ROOT)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # A process group of its own: `mmx serve` starts a worker, which must go down with it.
     proc = subprocess.Popen([sys.executable, "-m", "mmx.main", "serve", "--port",
                              str(port)], env=env, cwd=workdir, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -52,8 +56,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             time.sleep(0.2)
         yield url, {**env, "MMX_URL": url}, workdir
     finally:
-        proc.terminate()
+        # SIGTERM to the whole group, serve and its worker alike: serve alone dies of the
+        # signal (uvicorn re-raises it) before it can stop the worker it started.
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):  # a worker still in its warm shutdown
+            os.killpg(proc.pid, signal.SIGKILL)
         if proc.stdout:
             proc.stdout.close()
 
@@ -177,3 +185,22 @@ def _wait_for(probe, done, timeout: float = 60):
             return value
         assert time.monotonic() < deadline, f"still {value!r}"
         time.sleep(0.2)
+
+
+def test_stopping_serve_stops_its_worker(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMX_")}
+    env["PYTHONPATH"] = str(ROOT)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mmx.main", "serve", "--port", str(port)],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(lambda: _readyz(f"http://127.0.0.1:{port}"),
+                  lambda r: r is not None and r[0] == 200)
+        (worker,) = _children(proc.pid)
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+        _wait_for(lambda: Path(f"/proc/{worker}").exists(), lambda alive: not alive)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

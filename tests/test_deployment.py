@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -76,8 +77,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project as the image installs it: a built wheel (not the source tree), unpacked into
     a directory of its own; its dependencies come from this environment."""
     out = tmp_path_factory.mktemp("image")
+    # Built from a copy, as `COPY` makes one: setuptools leaves build/ in the tree it builds.
+    source = out / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "var", "build", "__pycache__", "*.egg-info", ".venv", "tests", "benchmarks"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(out / "wheel"), str(ROOT)], check=True)
+                    str(out / "wheel"), str(source)], check=True)
     wheel = next((out / "wheel").glob("*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(out / "site")

@@ -11,9 +11,9 @@ import json
 
 import polars as pl
 import pytest
-from conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of
 
 from standards.validation import Rule
+from tests.conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of
 
 IDENTIFIER_HEADERS = [
     "Name", "full_name", "Date of birth", "DOB", "passport_no", "Numéro de passeport", "ФИО",

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of
 
 from standards.example import with_dataflow
 from standards.validation import FileFormat, Rule, validate_file
+from tests.conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of
 
 
 def issue_keys(report) -> list[tuple]:

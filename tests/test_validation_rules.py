@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of, row_index
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from standards.validation import Rule
+from tests.conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of, row_index
 
 # A part cell of a specific-needs group: outside the POP_GROUP sum, inside the sex/age ones.
 VOT_CELL = dict(POP_GROUP="VOT", MEASURE="INFLOW", CITIZENSHIP="AFG", SEX="F", AGE="Y18T59")

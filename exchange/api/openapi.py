@@ -1,21 +1,16 @@
 """The OpenAPI document: every error documented as what it is (RFC 9457
-``application/problem+json``), and committed in ``openapi/openapi.json`` (drift is a test
-failure)."""
+``application/problem+json``)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from exchange.core.config import Settings
 from exchange.web.deps import ERROR_DESCRIPTIONS
 from exchange.web.schemas import ProblemDetail
 
-COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
 
 
@@ -56,12 +51,3 @@ def _problems(method: str, operation: dict[str, Any]) -> None:
     for status, response in responses.items():
         if int(status) >= 400:
             response["content"] = dict(PROBLEM)
-
-
-def openapi_document() -> dict[str, Any]:
-    """The schema of an app built with default settings (no database is touched)."""
-    from exchange.api.app import create_app, inline_queue
-
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), jwt_secret="x" * 32)
-        return create_app(settings, queue=inline_queue(settings)).openapi()

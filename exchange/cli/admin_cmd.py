@@ -118,7 +118,7 @@ def openapi(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Print (or write) the OpenAPI document of the API."""
-    from exchange.api.openapi import openapi_document
+    from exchange.api.committed import openapi_document
 
     text = json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if output is None:

@@ -6,7 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 
-from exchange.api.openapi import COMMITTED, openapi_document
+from exchange.api.committed import COMMITTED, openapi_document
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:

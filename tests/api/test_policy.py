@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from exchange.api.openapi import openapi_document
+from exchange.api.committed import openapi_document
 from exchange.auth.principal import Role
 
 CALLERS = ["anonymous", "kaz_submitter", "kgz_submitter", "kaz_coordinator",

@@ -18,7 +18,7 @@ from schemathesis.checks import (
 )
 
 from exchange.accounts.service import create_client
-from exchange.api.openapi import openapi_document
+from exchange.api.committed import openapi_document
 from exchange.auth.principal import Principal, Role
 from exchange.auth.tokens import KeyRing
 from exchange.core.config import Settings

@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from exchange.accounts.service import create_client
@@ -23,30 +24,16 @@ from exchange.core.config import Settings
 from exchange.core.db import session_scope
 from exchange.submissions.models import Submission
 from tests.api.conftest import prepared_app
-from tests.conftest import SECRET
-from tests.servers import RedisServer, ServerUnavailable, require
+from tests.conftest import SECRET, RedisServer
+from workers.celery_app import QUEUE
 from workers.queue import CeleryQueue
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer().start()
-    except ServerUnavailable as exc:
-        require(exc)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def queue_settings(tmp_path: Path, database_url: str, redis_server: RedisServer) -> Settings:
     """Production shape: Redis broker; short stuck/visibility timeouts so fault tests finish."""
-    import redis
-
     if not redis_server.running:
         redis_server.restart()
     redis.Redis.from_url(redis_server.url).flushall()
@@ -87,6 +74,15 @@ class Worker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def finished(self, task_ids: Iterable[str]) -> bool:
+        """Whether the log shows that each of these tasks ended (succeeded, or raised)."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        return all(any(f"[{task_id}]" in line and ("succeeded" in line or "raised" in line)
+                       for line in lines) for task_id in task_ids)
 
 
 @pytest.fixture
@@ -134,5 +130,17 @@ def wait_for_status(settings: Settings, submission_id: int, wanted: set[str],
         if status in wanted:
             return status
         time.sleep(0.2)
-    log = worker.log.read_text(errors="replace")[-3000:] if worker else ""
+    log = worker.tail() if worker else ""
     raise AssertionError(f"submission {submission_id} still {status!r}; worker log:\n{log}")
+
+
+def broker_idle(settings: Settings) -> bool:
+    """No task message waits in the queue and none is delivered but unacknowledged. With
+    acks_late, a task being run (or held for a retry countdown) keeps its message in kombu's
+    `unacked` hash until it ends, and it sends the next stage's message before it ends."""
+    client = redis.Redis.from_url(settings.resolved_broker_url)
+    try:
+        queued, unacked = client.pipeline(transaction=True).llen(QUEUE).hlen("unacked").execute()
+    finally:
+        client.close()
+    return queued == 0 and unacked == 0

@@ -5,7 +5,6 @@ stage table, and these scenarios keep them from drifting apart."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from exchange.submissions.models import StatusChange, Submission
 from standards import load_standard
 from standards.example import example_frame
 from tests.api.conftest import csv_bytes, prepared_app
+from tests.conftest import wait_until
 from tests.workers.conftest import Worker, submitter_headers, wait_for_status
 from workers.queue import CeleryQueue
 
@@ -62,10 +62,9 @@ class Runner:
                                  worker=self.worker)
         if self.worker is None:
             return status  # in-process: everything ran before send() returned
-        deadline = time.monotonic() + timeout
-        while _handled(self.worker) < self._handled_at_least(submission_id):
-            assert time.monotonic() < deadline, self.worker.log.read_text()[-3000:]
-            time.sleep(0.1)
+        worker = self.worker
+        wait_until(lambda: _handled(worker) >= self._handled_at_least(submission_id),
+                   timeout=timeout, message=lambda: worker.log.read_text()[-3000:])
         return wait_for_status(self.settings, submission_id, DONE, timeout=1)
 
     def _handled_at_least(self, submission_id: int) -> int:
