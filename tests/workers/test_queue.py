@@ -20,7 +20,7 @@ from standards import load_standard
 from standards.example import example_frame
 from tests.api.conftest import csv_bytes
 from tests.conftest import wait_until
-from tests.workers.conftest import submitter_headers, wait_for_status
+from tests.workers.conftest import broker_idle, submitter_headers, wait_for_status
 from workers.celery_app import QUEUE
 from workers.queue import CeleryQueue
 
@@ -168,3 +168,49 @@ def test_status_overview_shows_queue_depth_outbox_and_stuck_work(
     wait_until(lambda: [s[0] for s in view_now().stuck] == [submission_id],
                timeout=queue_settings.stuck_after_seconds + 10,
                message=f"submission {submission_id} never shown as stuck")
+
+
+def test_a_redis_restart_during_twenty_uploads_loses_nothing_and_doubles_nothing(
+        queue_settings, queue_app, start_worker, redis_server) -> None:
+    """Redis goes away for three seconds while twenty agencies upload: stage hand-offs that
+    meet the outage wait in the outbox (broker errors are transient, never 'failed'), messages
+    lost with Redis are re-sent by the sweeper, and every upload ends harmonized exactly once."""
+    import threading
+    import time
+
+    from exchange.submissions.models import Submission
+    from standards import load_standard
+
+    standard = load_standard()
+    areas = sorted(standard.region_members("ECOWAS") | standard.region_members("CENTRAL_ASIA")
+                   )[:20]
+    files = {area: csv_bytes(example_frame(standard, area, "2026-Q3", citizenships=1))
+             for area in areas}
+    worker = start_worker(queue_settings, concurrency=2)
+    uploaded: list[int] = []
+
+    def outage() -> None:
+        redis_server.kill()
+        time.sleep(3)  # the outage itself, not a wait for a result
+        redis_server.restart()
+
+    for i, area in enumerate(areas):
+        if i == 8:
+            down = threading.Thread(target=outage)
+            down.start()
+        uploaded.append(_post(queue_app, queue_settings, files[area], ref_area=area))
+    down.join()
+    for submission_id in uploaded:
+        assert wait_for_status(queue_settings, submission_id, DONE, timeout=120,
+                               worker=worker) == "harmonized"
+    wait_until(lambda: broker_idle(queue_settings), timeout=60,
+               message="the broker still holds work")
+    for submission_id in uploaded:
+        history = _history(queue_settings, submission_id)
+        assert history.count("harmonized") == 1 and "failed" not in history, history
+    observations = _observations(queue_settings)
+    for area in areas:
+        rows = pl.read_csv(files[area], infer_schema=False).height
+        assert observations.filter(pl.col("ref_area") == area).height == rows, area
+    with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+        assert session.exec(select(sa.func.count()).select_from(Submission)).one() == 20
