@@ -1,8 +1,8 @@
 """Individual-level data is refused, and the report never repeats it.
 
-The rule (README.md, "Validation rules"): refuse columns that look like personal identifiers and tables that look like microdata
-(no count column, one row per person); 003 ~2099 "use aggregate and trend data wherever possible so
-as to avoid exposing individual identities".
+The rule (README.md, "Validation rules"): refuse columns that look like personal identifiers and
+tables that look like microdata (no count column, one row per person); seed 003 ~2099 "use
+aggregate and trend data wherever possible so as to avoid exposing individual identities".
 """
 
 from __future__ import annotations

@@ -98,6 +98,6 @@ BY_NAME = {stage.name: stage for stage in STAGES}
 
 
 def following(stage: Stage) -> Stage | None:
-    index = STAGES.index(stage)
-    return STAGES[index + 1] if index + 1 < len(STAGES) else None
+    index = [s.name for s in STAGES].index(stage.name)
+    return BY_NAME[STAGES[index + 1].name] if index + 1 < len(STAGES) else None
 
