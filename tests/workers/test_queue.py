@@ -74,14 +74,21 @@ def test_upload_is_validated_harmonized_and_aggregated_by_a_worker(
     assert wait_for_status(queue_settings, submission_id, DONE, worker=worker) == "harmonized"
     assert _history(queue_settings, submission_id) == [
         "received", "validating", "validated", "harmonizing", "harmonized"]
-    # Structured logs: every line about this submission's processing carries its id.
-    lines = [json.loads(line) for line in worker.log.read_text().splitlines()
-             if line.startswith("{")]
-    ours = [entry for entry in lines if entry["logger"].startswith("mmx.pipeline")]
+    # Structured logs: every line about this submission's processing carries its id. The
+    # task's own "succeeded" line follows the status change: wait for it.
+    def json_lines() -> list[dict]:
+        return [json.loads(line) for line in worker.log.read_text().splitlines()
+                if line.startswith("{")]
+
+    def harmonize_succeeded() -> list[dict]:
+        return [e for e in json_lines() if "mmx.harmonize" in e["message"]
+                and "succeeded" in e["message"]]
+
+    task_lines = wait_until(harmonize_succeeded, timeout=30,
+                            message=lambda: worker.log.read_text()[-3000:])
+    assert task_lines[0]["submission_id"] == submission_id
+    ours = [entry for entry in json_lines() if entry["logger"].startswith("mmx.pipeline")]
     assert ours and all(entry.get("submission_id") == submission_id for entry in ours)
-    task_lines = [e for e in lines if "mmx.harmonize" in e["message"]
-                  and "succeeded" in e["message"]]
-    assert task_lines and task_lines[0]["submission_id"] == submission_id
 
     observations = _observations(queue_settings)
     source = pl.read_csv(kaz_csv, infer_schema=False)
