@@ -12,7 +12,7 @@ from typing import Any
 _EXPORTS = {
     "validate_file": "engine", "identifier_columns": "privacy",
     "FileFormat": "reading", "UnusableInput": "reading", "csv_header": "reading",
-    "read_table": "reading",
+    "read_header": "reading", "read_table": "reading", "ReadLimits": "limits",
     "Issue": "report", "Report": "report", "Rule": "report",
 }
 __all__ = sorted(_EXPORTS)

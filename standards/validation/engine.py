@@ -19,6 +19,7 @@ from standards.model import Standard
 from standards.validation.additivity import Cells, check_additivity
 from standards.validation.codes import check_schema
 from standards.validation.keys import KEY, dictionary_encode, series_keys
+from standards.validation.limits import DEFAULT_LIMITS, ReadLimits
 from standards.validation.privacy import check_microdata
 from standards.validation.reading import FileFormat, Table, UnusableInput, read_table
 from standards.validation.report import Issue, Report, Rule
@@ -47,20 +48,23 @@ def validate_file(
     progress: Progress | None = None,
     standard_version: str = CURRENT_VERSION,
     mappings: Mappings | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Report:
     """Validate a file (path or uploaded bytes) against the standard; never raises on bad input.
 
     National variants and codes of an older ``standard_version`` are first mapped to the current
-    code lists by the mapping tables; the report's notes say what was mapped.
+    code lists by the mapping tables; the report's notes say what was mapped. ``limits`` bound
+    what is read (a file beyond them is reported as unusable input).
     """
     standard = standard or load_standard()
     report = Report(standard=f"{standard.id} {standard.version}", max_per_rule=max_per_rule)
     step = progress or (lambda _msg: None)
     step("Reading the file")
     try:
-        table = read_table(source, FileFormat(file_format))
+        table = read_table(source, FileFormat(file_format), limits=limits)
     except UnusableInput as exc:
-        report.add(Issue(rule=Rule.UNUSABLE, message=exc.message, hint=exc.hint))
+        report.add(Issue(rule=Rule.UNUSABLE, message=exc.message, hint=exc.hint, row=exc.row,
+                         column=exc.column))
         return report
     report.file_format = table.file_format.value
     report.rows = table.frame.height
