@@ -316,6 +316,20 @@ def test_hostile_csv_is_refused_in_little_memory(tmp_path) -> None:
     assert peak - baseline < 40, (peak, baseline)
 
 
+@pytest.mark.slow
+def test_csv_memory_stays_proportional_to_the_file(tmp_path, standard) -> None:
+    from standards.example import example_frame
+
+    path = tmp_path / "large.csv"
+    example_frame(standard, "KAZ", "2026-Q3", citizenships=60, all_measures=True).write_csv(path)
+    size_mib = path.stat().st_size / 2**20
+    assert size_mib > 15
+    report, peak = validate_isolated(path)
+    assert report["valid"], report["errors"][:3]
+    baseline = baseline_mib()
+    assert (peak - baseline) < 8 * size_mib, (peak, baseline, size_mib)
+
+
 # --- XLSX: zip bombs and sheets spanning more than they hold -------------------------------------
 
 def test_zip_bomb_declaring_its_size_is_refused_before_inflating(tmp_path) -> None:

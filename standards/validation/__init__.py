@@ -1,7 +1,8 @@
 """One validation engine for the CLI and the server (DESIGN.md, "Validation rules").
 
-Names are resolved on first use so that importing the package (for ``FileFormat``, say) does not
-pull in pandera: the CLI starts faster.
+Names are resolved on first use so that importing the package (for ``FileFormat``, say) loads
+only what that name needs. The engine never imports pandera or pandas; only ``schema.py`` (the
+published pandera schema) does.
 """
 
 from __future__ import annotations
