@@ -14,7 +14,7 @@ _EXPORTS = {
     "validate_file": "engine", "identifier_columns": "privacy",
     "FileFormat": "reading", "UnusableInput": "reading", "csv_header": "reading",
     "read_header": "reading", "read_table": "reading", "ReadLimits": "limits",
-    "Issue": "report", "Report": "report", "Rule": "report",
+    "Issue": "report", "Report": "report", "Rule": "report", "spreadsheet_safe": "report",
 }
 __all__ = sorted(_EXPORTS)
 
