@@ -366,7 +366,23 @@ def scan_extent(chunks: Iterator[bytes]) -> Extent:
     return extent
 
 
+DAMAGE = (OSError, ValueError, EOFError, LookupError, struct.error, zlib.error,
+          zipfile.BadZipFile, NotImplementedError, RuntimeError)
+
+
+def _damaged(exc: Exception) -> WorkbookError:
+    return WorkbookError(f"The workbook is damaged ({type(exc).__name__}: {exc}).", RESAVE)
+
+
 def check_workbook(path: Path, limits: ReadLimits) -> Extent:
+    """Raise :class:`WorkbookError` unless the reader can open ``path`` within ``limits``."""
+    try:
+        return _check_workbook(path, limits)
+    except DAMAGE as exc:
+        raise _damaged(exc) from exc
+
+
+def _check_workbook(path: Path, limits: ReadLimits) -> Extent:
     """Raise :class:`WorkbookError` unless the reader can open ``path`` within ``limits``.
 
     Every XML part is inflated here once, in bounded pieces, so what counts is what the parts
@@ -597,6 +613,13 @@ def _shared_strings_part(archive: zipfile.ZipFile, fh: BinaryIO, limits: ReadLim
 
 def first_row(path: Path, limits: ReadLimits) -> list[str]:
     """The cells of the first sheet's first non-empty row, in column order ("" for gaps)."""
+    try:
+        return _first_row(path, limits)
+    except DAMAGE as exc:
+        raise _damaged(exc) from exc
+
+
+def _first_row(path: Path, limits: ReadLimits) -> list[str]:
     with _open_zip(path) as archive, path.open("rb") as fh:
         _check_declared(archive, limits)
         sheet = first_sheet_part(archive, fh, limits)
