@@ -238,3 +238,19 @@ def test_reading_the_header_leaves_the_frame_reader_alone(example, write_csv) ->
     for _ in range(50):
         read_header(path)
     assert time.perf_counter() - start < 1
+
+
+def test_identifier_check_of_a_megabyte_header_takes_a_moment(write_csv, standard) -> None:
+    """The server checks every name of a header up to max_header_bytes (about 100,000 names)
+    before it stores anything: that check must stay cheap."""
+    from test_read_limits import deadline
+
+    header = wide_header(1000 * 1024)
+    path = write_csv(csv_bytes(header))
+    with deadline(3):
+        start = time.perf_counter()
+        names = read_header(path)[1]
+        found = identifier_columns(names, standard)
+        took = time.perf_counter() - start
+    assert len(names) > 90_000 and [c for c, _ in found] == [PASSPORT]
+    assert took < 1.0, took
