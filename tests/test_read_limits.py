@@ -433,3 +433,52 @@ def test_frame_of_a_guarded_workbook_matches_its_csv(example, tmp_path, write_cs
     from_xlsx = read_table(write_workbook(tmp_path / "t.xlsx", sheet)).frame
     from_csv = pl.read_csv(write_csv(example.head(50)), infer_schema=False)
     assert from_xlsx.equals(from_csv.with_columns(pl.all().fill_null("")))
+
+
+# --- the byte scans, whatever the size of their pieces -------------------------------------------
+
+def reference_scan(data: bytes, separator: str, allowed: int) -> tuple[bool, int, object]:
+    lines = data.split(b"\n")
+    worst = max(range(len(lines)), key=lambda k: (len(lines[k]), -k))
+    overlong = (worst + 1, len(lines[worst])) if len(lines[worst]) > allowed else None
+    quoted = b'"' in data
+    return quoted, 0 if quoted else data.count(separator.encode()), overlong
+
+
+@pytest.mark.parametrize("piece", [5, 64, 4096])
+@pytest.mark.parametrize("lines", [
+    [b"a,b,c", b"1,2,3", b"4,5,6"],
+    [b"a,b,c", b"1," + b"x" * 300 + b",3", b"4,5,6", b"7" * 50],
+    [b"a,b,c", b"", b"1,2,3", b"z" * 120],
+    [b"a;b", b"q" * 999],
+])
+def test_byte_scan_finds_the_longest_line_across_pieces(tmp_path, piece, lines) -> None:
+    from unittest import mock
+
+    from standards.validation import reading
+
+    data = b"\n".join(lines)
+    path = tmp_path / "scan.csv"
+    for ending in (b"", b"\n"):
+        path.write_bytes(data + ending)
+        separator = ";" if b";" in data else ","
+        with mock.patch.object(reading, "RAGGED_CHUNK", piece):
+            scan = reading.scan_bytes(path, separator, 100)
+        assert (scan.quoted, scan.separators, scan.overlong) == \
+            reference_scan(data + ending, separator, 100)
+
+
+@pytest.mark.parametrize("piece", [3, 17, 4096])
+def test_ragged_rows_are_counted_across_pieces(example, write_csv, piece) -> None:
+    from unittest import mock
+
+    from standards.validation import reading
+
+    lines = example.head(40).write_csv().splitlines()
+    lines[5] += ",extra"
+    lines[9] = lines[9].rsplit(",", 1)[0]
+    lines[17] = ""
+    path = write_csv("\n".join(lines))  # and no line break after the last row
+    with mock.patch.object(reading, "RAGGED_CHUNK", piece):
+        report = validate_file(path)
+    assert [i.row for i in report.issues if i.rule == Rule.RAGGED_ROW] == [6, 10]

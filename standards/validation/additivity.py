@@ -37,14 +37,13 @@ class Cells:
 
 @dataclass(frozen=True)
 class Failures:
-    """Failing breakdowns: the total's row, the parts' sum, the total, and per failure the
-    parts given as (dense code, value)."""
+    """Failing breakdowns in file order: the total's row, the parts' sum, the total; and, for
+    the first ones only (the report's cap), the parts given as (dense code, value)."""
 
     total_row: np.ndarray
     got: np.ndarray
     expected: np.ndarray
-    parts: list[list[tuple[int, int]]]  # only for the failures listed (see ``shown``)
-    shown: np.ndarray  # indices into the arrays above, in file order, capped
+    parts: list[list[tuple[int, int]]]
 
 
 def check_breakdowns(keys: SeriesKeys, cells: Cells, report: Report, standard: Standard,
@@ -68,30 +67,17 @@ def check_breakdowns(keys: SeriesKeys, cells: Cells, report: Report, standard: S
             _report(found, breakdown, positions, report, standard)
 
 
-def check_additivity(keys: SeriesKeys, cells: Cells, breakdown: Additivity, report: Report,
-                     standard: Standard) -> None:
-    """One breakdown, by grouping rows (the general evaluation)."""
-    positions = keys.positions[breakdown.dimension]
-    part_ids = [positions[p] for p in breakdown.parts if p in positions]
-    if breakdown.total not in positions or not part_ids:
-        return
-    found = _grouped_failures(keys, cells, breakdown.dimension, positions[breakdown.total],
-                              part_ids, standard, report.max_per_rule)
-    if found is not None:
-        _report(found, breakdown, positions, report, standard)
-
-
 def _report(found: Failures, breakdown: Additivity, positions: dict[str, int], report: Report,
             standard: Standard) -> None:
     dim, total = breakdown.dimension, breakdown.total
     name_of = {dense: name for name, dense in positions.items()}
     rank = {name: i for i, name in enumerate(breakdown.parts)}
     examples = []
-    for k, index in enumerate(found.shown.tolist()):
+    for index, parts in enumerate(found.parts):
         got, expected = int(found.got[index]), int(found.expected[index])
         listed = " + ".join(
             f"{name} {value}" for name, value in
-            sorted(((name_of[d], v) for d, v in found.parts[k]), key=lambda p: rank[p[0]]))
+            sorted(((name_of[d], v) for d, v in parts), key=lambda p: rank[p[0]]))
         examples.append(Issue(
             Rule.ADDITIVITY,
             f"{dim} parts add up to {got} ({listed}) but {dim}={total} is {expected}.",
@@ -153,8 +139,7 @@ def _grouped_failures(keys: SeriesKeys, cells: Cells, dim: str, total_id: int,
         listed.setdefault(group, []).append((dense, value))
     return Failures(total_row=total_row[failing], got=parts[failing].astype(np.int64),
                     expected=total_value[failing],
-                    parts=[listed.get(int(g), []) for g in shown_groups],
-                    shown=np.arange(shown_groups.size))
+                    parts=[listed.get(int(g), []) for g in shown_groups])
 
 
 class _Cube:
@@ -205,5 +190,4 @@ class _Cube:
         parts = [[(part_ids[j], int(listed_values[k, j])) for j in range(len(part_ids))
                   if listed_present[k, j]] for k in range(shown.size)]
         return Failures(total_row=rows, got=got.reshape(-1)[flat],
-                        expected=total_value.reshape(-1)[flat], parts=parts,
-                        shown=np.arange(shown.size))
+                        expected=total_value.reshape(-1)[flat], parts=parts)

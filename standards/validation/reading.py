@@ -397,7 +397,7 @@ def _read_csv(path: Path, size: int, wanted: FileFormat, limits: ReadLimits,
     if not head.has_rows:
         raise UnusableInput("The file has a header but no data rows.",
                             "Add one row per combination of dimension values.")
-    scan = scan_bytes(path, head.separator)
+    scan = scan_bytes(path, head.separator, longest_line(limits))
     _check_lines(path, scan, head.fields, head.separator, limits)
     chosen = _projection(head.fields, columns)
     try:
@@ -482,51 +482,70 @@ class ByteScan:
 
     quoted: bool  # a double quote occurs somewhere
     separators: int  # separators counted before the first quote (all of them if unquoted)
-    longest: int  # bytes in the longest line
-    longest_at: int  # its line number (1-based)
+    overlong: tuple[int, int] | None  # (line number, bytes) of the longest line over the limit
 
 
-def scan_bytes(path: Path, separator: str) -> ByteScan:
-    """Count separators, spot quotes and measure lines, in pieces of ``RAGGED_CHUNK`` bytes, so
-    memory stays flat whatever the file's size."""
-    sep, quote = ord(separator), ord('"')
+def scan_bytes(path: Path, separator: str, longest_allowed: int) -> ByteScan:
+    """Count separators, spot quotes and look for overlong lines, in pieces of ``RAGGED_CHUNK``
+    bytes, so memory stays flat whatever the file's size.
+
+    Lines are measured only where one could be too long: when every block of half the allowed
+    length holds a line break (one ``memchr`` per block, usually a few bytes in), no line of the
+    piece is longer than allowed. Only a piece that fails this is scanned byte by byte.
+    """
+    sep, block = ord(separator), max(longest_allowed // 2, 1)
     quoted, seps = False, 0
-    longest, longest_at, line, run = 0, 1, 0, 0
-    for chunk in _chunks(path):
+    offset, run = 0, 0  # bytes before this piece; bytes since the last line break
+    worst = (0, 0)  # (bytes, offset) of the longest line measured
+    for piece in _pieces(path):
         if not quoted:
-            quoted = bool(np.count_nonzero(chunk == quote))
+            quoted = b'"' in piece
             if not quoted:
-                seps += int(np.count_nonzero(chunk == sep))
-        ends = np.flatnonzero(chunk == ord("\n"))
-        if ends.size:
-            lengths = np.diff(ends, prepend=-1) - 1
-            lengths[0] += run
-            k = int(lengths.argmax())
-            if lengths[k] > longest:
-                longest, longest_at = int(lengths[k]), line + k + 1
-            run = chunk.size - int(ends[-1]) - 1
-            line += ends.size
+                seps += int(np.count_nonzero(np.frombuffer(piece, dtype=np.uint8) == sep))
+        if run < block and all(b"\n" in piece[k:k + block]
+                               for k in range(0, len(piece) - block + 1, block)):
+            last = piece.rfind(b"\n")
+            run = len(piece) - last - 1 if last >= 0 else run + len(piece)
         else:
-            run += chunk.size
-        if run > longest:
-            longest, longest_at = run, line + 1
-    return ByteScan(quoted=quoted, separators=seps, longest=longest, longest_at=longest_at)
+            chunk = np.frombuffer(piece, dtype=np.uint8)
+            ends = np.flatnonzero(chunk == ord("\n"))
+            if ends.size:
+                lengths = np.diff(ends, prepend=-1) - 1
+                lengths[0] += run
+                k = int(lengths.argmax())
+                start = offset + int(ends[k - 1]) + 1 if k else offset - run
+                worst = max(worst, (int(lengths[k]), start))
+                run = chunk.size - int(ends[-1]) - 1
+            else:
+                run += chunk.size
+            worst = max(worst, (run, offset + chunk.size - run))
+        offset += len(piece)
+    overlong = None
+    if worst[0] > longest_allowed:
+        line = 1 + sum(piece.count(b"\n") for piece in _pieces(path, stop=worst[1]))
+        overlong = (line, worst[0])
+    return ByteScan(quoted=quoted, separators=seps, overlong=overlong)
+
+
+def longest_line(limits: ReadLimits) -> int:
+    """Bytes in the longest line a CSV may have: ``max_columns`` cells of ``max_cell_chars``
+    characters of up to 4 bytes, with their separators and quotes."""
+    return limits.max_columns * (4 * limits.max_cell_chars + 3)
 
 
 def _check_lines(path: Path, scan: ByteScan, header: list[str], separator: str,
                  limits: ReadLimits) -> None:
-    """A line longer than ``max_columns`` cells of ``max_cell_chars`` (4 bytes a character) holds
-    a cell or a row no limit allows: refuse it, by row and column, before the CSV reader would
-    hold it in memory."""
-    longest_allowed = limits.max_columns * (4 * limits.max_cell_chars + 3)
-    if scan.longest <= longest_allowed:
+    """A line longer than :func:`longest_line` holds a cell or a row no limit allows: refuse it,
+    by row and column, before the CSV reader would hold it in memory."""
+    if scan.overlong is None:
         return
-    row = scan.longest_at
+    longest_allowed = longest_line(limits)
+    row, length = scan.overlong
     hint = ("Check that this is the table of counts you meant to upload; a quote left open makes "
             "the rest of the file one cell.")
     found = None if scan.quoted else _long_field(path, row, separator, 4 * limits.max_cell_chars)
     if found is None:
-        raise UnusableInput(f"Row {row} is {scan.longest:,} bytes long: a row of this standard is "
+        raise UnusableInput(f"Row {row} is {length:,} bytes long: a row of this standard is "
                             f"a few dozen, and no line longer than {longest_allowed:,} is read.",
                             hint, row=row)
     position, size = found
@@ -613,10 +632,18 @@ def _find_ragged(path: Path, separator: str, width: int, data_rows: int, scan: B
     return found, count
 
 
-def _chunks(path: Path) -> Iterator[np.ndarray]:
+def _pieces(path: Path, stop: int | None = None) -> Iterator[bytes]:
+    """The file's bytes (up to ``stop``) in pieces of ``RAGGED_CHUNK``."""
+    left = stop if stop is not None else float("inf")
     with path.open("rb") as fh:
-        while piece := fh.read(RAGGED_CHUNK):
-            yield np.frombuffer(piece, dtype=np.uint8)
+        while left > 0 and (piece := fh.read(int(min(RAGGED_CHUNK, left)))):
+            left -= len(piece)
+            yield piece
+
+
+def _chunks(path: Path) -> Iterator[np.ndarray]:
+    for piece in _pieces(path):
+        yield np.frombuffer(piece, dtype=np.uint8)
 
 
 def _find_ragged_quoted(path: Path, separator: str, width: int
