@@ -155,8 +155,16 @@ class _Cube:
         self.present[key] = True
         self.bad = np.zeros(keys.size, dtype=bool)
         self.bad[key[cells.unusable]] = True
-        self.row = np.full(keys.size, -1, dtype=np.int64)
-        self.row[key] = cells.rows
+        self.key, self.rows = key, cells.rows
+        self._row: np.ndarray | None = None
+
+    @property
+    def row(self) -> np.ndarray:
+        """The file row of each cell (-1 where none); laid out only when a breakdown fails."""
+        if self._row is None:
+            self._row = np.full(self.value.size, -1, dtype=np.int64)
+            self._row[self.key] = self.rows
+        return self._row
 
     def axis(self, dim: str) -> int:
         return len(self.dims) - 1 - self.dims.index(dim)

@@ -41,7 +41,10 @@ class Coded:
                 .cast(fresh_categorical())
         assert isinstance(series.dtype, pl.Categorical)
         entries = series.dtype.categories.to_series().cast(pl.String)
-        ids = series.to_physical().fill_null(0xFFFFFFFF).to_numpy().view(np.int32)
+        physical = series.to_physical()
+        if physical.null_count():
+            physical = physical.fill_null(0xFFFFFFFF)  # -1 once seen as int32
+        ids = physical.to_numpy().view(np.int32)
         coded = cls(entries=entries, ids=ids)
         empty = (entries == "").to_numpy()
         if empty.any():  # "" in a dictionary (a frame built elsewhere): it means empty
@@ -97,6 +100,7 @@ class Upload:
     raw: pl.Series | None  # OBS_VALUE as written (text), None when the column is missing
     value: np.ndarray  # OBS_VALUE as int64 (0 where it is not a whole number or empty)
     value_null: np.ndarray  # OBS_VALUE empty or not a whole number
+    value_empty: np.ndarray  # OBS_VALUE empty (or its field missing)
     bad: np.ndarray  # rows with an error of their own (they spoil their breakdowns)
 
     @property
@@ -108,7 +112,7 @@ class Upload:
                       coded={c: v.take(index) for c, v in self.coded.items()},
                       raw=None if self.raw is None else self.raw.gather(index),
                       value=self.value[index], value_null=self.value_null[index],
-                      bad=self.bad[index])
+                      value_empty=self.value_empty[index], bad=self.bad[index])
 
     def with_(self, **changes: object) -> Upload:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -135,7 +139,8 @@ def upload_of(frame: pl.DataFrame, standard: Standard) -> Upload:
     height = frame.height
     return Upload(rows=np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + height, dtype=np.int64),
                   coded=ordered, raw=raw, value=np.zeros(height, dtype=np.int64),
-                  value_null=np.ones(height, dtype=bool), bad=np.zeros(height, dtype=bool))
+                  value_null=np.ones(height, dtype=bool), value_empty=np.ones(height, dtype=bool),
+                  bad=np.zeros(height, dtype=bool))
 
 
 def first_rows(per_column: dict[str, np.ndarray], order: list[str], limit: int

@@ -100,11 +100,16 @@ def series_keys(upload: Upload, standard: Standard) -> SeriesKeys:
         size *= radix[dim.id]
     if size >= 2**62:  # pragma: no cover - would need millions of distinct values per dimension
         raise OverflowError("the series key does not fit 62 bits")
-    valid = np.logical_and.reduce([c >= 0 for c in codes.values()])
-    packed = np.zeros(upload.height, dtype=np.int64)
+    key = np.zeros(upload.height, dtype=np.int64)
+    term = np.empty(upload.height, dtype=np.int64)
     for dim, dense in codes.items():
-        packed += np.multiply(dense, stride[dim], dtype=np.int64)
-    key = np.where(valid, packed, -np.arange(1, upload.height + 1))
+        np.multiply(dense, stride[dim], out=term, dtype=np.int64)
+        key += term
+    if all(c.size == 0 or c.min() >= 0 for c in codes.values()):  # the usual case
+        valid = np.ones(upload.height, dtype=bool)
+    else:
+        valid = np.logical_and.reduce([c >= 0 for c in codes.values()])
+        key = np.where(valid, key, -np.arange(1, upload.height + 1))
     return SeriesKeys(codes=codes, radix=radix, stride=stride, positions=positions,
                       key=key, valid=valid, size=size)
 

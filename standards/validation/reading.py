@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import mmap
 import tempfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -485,9 +486,30 @@ class ByteScan:
     overlong: tuple[int, int] | None  # (line number, bytes) of the longest line over the limit
 
 
+def _mapped_pieces(path: Path, stop: int | None = None
+                   ) -> Iterator[tuple[int, mmap.mmap | bytes, np.ndarray]]:
+    """The file (up to ``stop``) in pieces of ``RAGGED_CHUNK`` bytes: offset, the piece (an
+    mmap, for memchr-speed ``find``) and a numpy view of it. Nothing is copied, and a piece is
+    unmapped once the next one is taken, so resident memory stays a piece's size. (Pieces that
+    are not whole pages, as tests use, are read instead.)"""
+    size = path.stat().st_size if stop is None else stop
+    aligned = RAGGED_CHUNK % mmap.ALLOCATIONGRANULARITY == 0
+    with path.open("rb") as fh:
+        for offset in range(0, size, RAGGED_CHUNK):
+            length = min(RAGGED_CHUNK, size - offset)
+            if aligned:
+                piece: mmap.mmap | bytes = mmap.mmap(fh.fileno(), length,
+                                                     access=mmap.ACCESS_READ, offset=offset)
+            else:
+                fh.seek(offset)
+                piece = fh.read(length)
+            yield offset, piece, np.frombuffer(piece, dtype=np.uint8)
+            del piece
+
+
 def scan_bytes(path: Path, separator: str, longest_allowed: int) -> ByteScan:
-    """Count separators, spot quotes and look for overlong lines, in pieces of ``RAGGED_CHUNK``
-    bytes, so memory stays flat whatever the file's size.
+    """Count separators, spot quotes and look for overlong lines, piece by piece of the mapped
+    file (see ``_mapped_pieces``).
 
     Lines are measured only where one could be too long: when every block of half the allowed
     length holds a line break (one ``memchr`` per block, usually a few bytes in), no line of the
@@ -495,35 +517,34 @@ def scan_bytes(path: Path, separator: str, longest_allowed: int) -> ByteScan:
     """
     sep, block = ord(separator), max(longest_allowed // 2, 1)
     quoted, seps = False, 0
-    offset, run = 0, 0  # bytes before this piece; bytes since the last line break
+    run = 0  # bytes since the last line break
     worst = (0, 0)  # (bytes, offset) of the longest line measured
-    for piece in _pieces(path):
+    for offset, mapped, data in _mapped_pieces(path):
         if not quoted:
-            quoted = b'"' in piece
-            if not quoted:
-                seps += int(np.count_nonzero(np.frombuffer(piece, dtype=np.uint8) == sep))
-        if run < block and all(b"\n" in piece[k:k + block]
-                               for k in range(0, len(piece) - block + 1, block)):
-            last = piece.rfind(b"\n")
-            run = len(piece) - last - 1 if last >= 0 else run + len(piece)
+            quoted = mapped.find(b'"') >= 0
+            seps += 0 if quoted else int(np.count_nonzero(data == sep))
+        size = data.size
+        if run < block and all(mapped.find(b"\n", k, k + block) >= 0
+                               for k in range(0, size - block + 1, block)):
+            last = mapped.rfind(b"\n")
+            run = size - last - 1 if last >= 0 else run + size
+            continue
+        ends = np.flatnonzero(data == ord("\n"))
+        if ends.size:
+            lengths = np.diff(ends, prepend=-1) - 1
+            lengths[0] += run
+            k = int(lengths.argmax())
+            start = offset + int(ends[k - 1]) + 1 if k else offset - run
+            worst = max(worst, (int(lengths[k]), start))
+            run = size - int(ends[-1]) - 1
         else:
-            chunk = np.frombuffer(piece, dtype=np.uint8)
-            ends = np.flatnonzero(chunk == ord("\n"))
-            if ends.size:
-                lengths = np.diff(ends, prepend=-1) - 1
-                lengths[0] += run
-                k = int(lengths.argmax())
-                start = offset + int(ends[k - 1]) + 1 if k else offset - run
-                worst = max(worst, (int(lengths[k]), start))
-                run = chunk.size - int(ends[-1]) - 1
-            else:
-                run += chunk.size
-            worst = max(worst, (run, offset + chunk.size - run))
-        offset += len(piece)
+            run += size
+        worst = max(worst, (run, offset + size - run))
     overlong = None
     if worst[0] > longest_allowed:
-        line = 1 + sum(piece.count(b"\n") for piece in _pieces(path, stop=worst[1]))
-        overlong = (line, worst[0])
+        breaks = sum(int(np.count_nonzero(data == ord("\n")))
+                     for _, _, data in _mapped_pieces(path, stop=worst[1]))
+        overlong = (1 + breaks, worst[0])
     return ByteScan(quoted=quoted, separators=seps, overlong=overlong)
 
 
@@ -632,18 +653,9 @@ def _find_ragged(path: Path, separator: str, width: int, data_rows: int, scan: B
     return found, count
 
 
-def _pieces(path: Path, stop: int | None = None) -> Iterator[bytes]:
-    """The file's bytes (up to ``stop``) in pieces of ``RAGGED_CHUNK``."""
-    left = stop if stop is not None else float("inf")
-    with path.open("rb") as fh:
-        while left > 0 and (piece := fh.read(int(min(RAGGED_CHUNK, left)))):
-            left -= len(piece)
-            yield piece
-
-
 def _chunks(path: Path) -> Iterator[np.ndarray]:
-    for piece in _pieces(path):
-        yield np.frombuffer(piece, dtype=np.uint8)
+    for _, _, data in _mapped_pieces(path):
+        yield data
 
 
 def _find_ragged_quoted(path: Path, separator: str, width: int

@@ -25,9 +25,14 @@ def cast_counts(upload: Upload, report: Report, standard: Standard) -> Upload:
     measure = standard.measure
     raw = upload.raw
     typed = raw.str.to_integer(strict=False)
+    if not typed.null_count():  # every cell a whole number: nothing empty, nothing failed
+        value = typed.to_numpy()
+        none = np.zeros(upload.height, dtype=bool)
+        return _negatives(upload.with_(value=value, value_null=none, value_empty=none),
+                          report, measure, np.empty(0, dtype=np.int64))
     value_null = typed.is_null().to_numpy()
-    written = (raw.is_not_null() & (raw.str.len_bytes() > 0)).to_numpy()
-    failed = np.flatnonzero(written & value_null)
+    empty = (raw.is_null() | (raw.str.len_bytes() == 0)).to_numpy()
+    failed = np.flatnonzero(~empty & value_null)
     if failed.size:
         shown = raw.gather(failed[: report.max_per_rule]).to_list()
         report.add_counted(
@@ -40,6 +45,13 @@ def cast_counts(upload: Upload, report: Report, standard: Standard) -> Upload:
             int(failed.size),
         )
     value = typed.fill_null(0).to_numpy()
+    return _negatives(upload.with_(value=value, value_null=value_null, value_empty=empty),
+                      report, measure, failed)
+
+
+def _negatives(upload: Upload, report: Report, measure: str, failed: np.ndarray) -> Upload:
+    """Report negative counts (rule ``non_negative``); mark them and ``failed`` rows bad."""
+    value = upload.value
     negative = np.flatnonzero(value < 0)
     if negative.size:
         report.add_counted(
@@ -49,10 +61,12 @@ def cast_counts(upload: Upload, report: Report, standard: Standard) -> Upload:
              for i in negative[: report.max_per_rule].tolist() for v in [int(value[i])]],
             int(negative.size),
         )
+    if not failed.size and not negative.size:
+        return upload
     bad = upload.bad.copy()
     bad[failed] = True
     bad[negative] = True
-    return upload.with_(value=value, value_null=value_null, bad=bad)
+    return upload.with_(bad=bad)
 
 
 def _integer_hint(raw: str) -> str:
@@ -72,7 +86,7 @@ def check_missing_values(upload: Upload, report: Report, standard: Standard) -> 
     coded = upload.coded.get(status.id)
     marked = coded.where((coded.entries == status.missing_code).to_numpy()) if coded is not None \
         else np.zeros(upload.height, dtype=bool)
-    empty = (upload.raw.is_null() | (upload.raw.str.len_bytes() == 0)).to_numpy()
+    empty = upload.value_empty
     for condition, message, column, hint in (
         (empty & ~marked, f"{measure} is empty but {status.id} is not {status.missing_code}.",
          measure, f"Give the count, or mark the cell {status.id}={status.missing_code}."),

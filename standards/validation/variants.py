@@ -73,7 +73,9 @@ def _sum_nested(upload: Upload, nested: np.ndarray, standard: Standard) -> Uploa
     out = upload.take(keep)
     where = np.searchsorted(keep, first)
     value, value_null, bad = out.value.copy(), out.value_null.copy(), out.bad.copy()
+    value_empty = out.value_empty.copy()
     value[where] = summed["__value"].to_numpy()
     value_null[where] = False
+    value_empty[where] = False
     bad[where] = summed["__bad"].to_numpy()
-    return out.with_(value=value, value_null=value_null, bad=bad)
+    return out.with_(value=value, value_null=value_null, value_empty=value_empty, bad=bad)
