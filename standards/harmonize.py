@@ -10,17 +10,17 @@ import polars as pl
 
 from standards.loader import CURRENT_VERSION, load_standard
 from standards.model import Standard
-from standards.validation.keys import dictionary_encode
+from standards.validation.columns import columns_to_read, upload_of
+from standards.validation.limits import DEFAULT_LIMITS, ReadLimits
 from standards.validation.reading import FileFormat, read_table
 from standards.validation.report import Report
-from standards.validation.structure import canonical_columns, normalise
 from standards.validation.values import cast_counts
 from standards.validation.variants import map_variants
 
 
 def load_harmonized(source: Path | str, *, file_format: FileFormat | str = FileFormat.AUTO,
-                    standard_version: str = CURRENT_VERSION, standard: Standard | None = None
-                    ) -> tuple[pl.DataFrame, list[str]]:
+                    standard_version: str = CURRENT_VERSION, standard: Standard | None = None,
+                    limits: ReadLimits = DEFAULT_LIMITS) -> tuple[pl.DataFrame, list[str]]:
     """The rows of an already validated file in standard codes, through the same reading and
     mapping as validation: dimensions and OBS_STATUS as text, OBS_VALUE as Int64.
 
@@ -29,19 +29,23 @@ def load_harmonized(source: Path | str, *, file_format: FileFormat | str = FileF
     """
     standard = standard or load_standard()
     scratch = Report(standard=f"{standard.id} {standard.version}")
-    table = read_table(source, FileFormat(file_format))
-    frame = canonical_columns(table.frame)
-    frame = normalise(frame.select([c for c in standard.upload_columns if c in frame.columns]))
-    typed, _ = cast_counts(frame, scratch, standard)
-    coded = [c for c in frame.columns if c in standard.codelist_columns]
-    typed, vocabulary = dictionary_encode(typed, coded)
-    typed, _ = map_variants(typed, vocabulary, coded, scratch, standard, None, standard_version)
-    columns = [*standard.dimension_ids, standard.measure]
+    columns, categorical = columns_to_read(standard)
+    table = read_table(source, FileFormat(file_format), limits=limits, columns=columns,
+                       categorical=categorical)
+    upload = upload_of(table.frame, standard)
+    upload = cast_counts(upload, scratch, standard)
+    upload = map_variants(upload, scratch, standard, None, standard_version)
     status = next((a.id for a in standard.upload_attributes if a.missing_code), None)
-    out = typed.select(*columns, *([status] if status and status in typed.columns else []))
-    if status and status not in out.columns:
-        out = out.with_columns(pl.lit(None, dtype=pl.Utf8).alias(status))
-    return out.with_columns(pl.col(c).cast(pl.Utf8) for c in coded), scratch.notes
+    out = {d: upload.coded[d].strings() if d in upload.coded else
+           pl.Series(d, [None] * upload.height, dtype=pl.String) for d in standard.dimension_ids}
+    value = pl.Series(standard.measure, upload.value)
+    out[standard.measure] = pl.select(pl.when(pl.Series(~upload.value_null)).then(value)) \
+        .to_series()
+    if status:
+        out[status] = upload.coded[status].strings() if status in upload.coded else \
+            pl.Series(status, [None] * upload.height, dtype=pl.String)
+    frame = pl.DataFrame({name: series.alias(name) for name, series in out.items()})
+    return frame, scratch.notes
 
 
 def derive_totals(frame: pl.DataFrame, standard: Standard) -> pl.DataFrame:

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from standards.validation.limits import ReadLimits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MMX_", env_file=".env", extra="ignore")
@@ -35,6 +37,16 @@ class Settings(BaseSettings):
         10, gt=0, description="Failed token requests per minute per client address; then 429.")
     max_header_bytes: int = Field(
         16 * 1024, ge=4096, description="Largest request head (line and headers) accepted.")
+
+    # What the engine reads of an upload (standards.validation.ReadLimits): past any of these a
+    # file is unusable input, refused quickly and in bounded memory.
+    max_cell_chars: int = Field(256, gt=0, description="Longest cell value of any column.")
+    max_columns: int = Field(256, gt=0, description="Most columns in an uploaded table.")
+    max_rows: int = Field(5_000_000, gt=0, description="Most data rows in an uploaded table.")
+    max_xlsx_bytes: int = Field(
+        512 * 1024 * 1024, gt=0, description="Largest decompressed size of a workbook's XML.")
+    max_xlsx_cells: int = Field(
+        10_500_000, gt=0, description="Most cells (rows x columns) a workbook's sheet spans.")
     jwt_issuer: str = Field("mmx-exchange", description="`iss` of issued tokens.")
     jwt_audience: str = Field("mmx-api", description="`aud` required on every token.")
     jwt_ttl_seconds: int = Field(900, gt=0, le=86400, description="Lifetime of access tokens.")
@@ -63,6 +75,11 @@ class Settings(BaseSettings):
     stuck_after_seconds: int = Field(
         120, gt=0, description="The sweeper re-sends a stage that stayed due this long.")
     sweep_interval_seconds: float = Field(10, gt=0, description="How often workers sweep.")
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(max_cell_chars=self.max_cell_chars, max_columns=self.max_columns,
+                          max_rows=self.max_rows, max_xlsx_bytes=self.max_xlsx_bytes,
+                          max_xlsx_cells=self.max_xlsx_cells)
 
     @property
     def resolved_database_url(self) -> str:

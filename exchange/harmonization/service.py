@@ -16,6 +16,7 @@ from exchange.harmonization.models import Observation
 from exchange.submissions.models import Dataset, Submission
 from standards import load_standard
 from standards.harmonize import derive_totals, load_harmonized
+from standards.validation.limits import ReadLimits
 
 COLUMNS = {"REF_AREA": "ref_area", "TIME_PERIOD": "period", "POP_GROUP": "pop_group",
            "MEASURE": "measure", "CITIZENSHIP": "citizenship", "SEX": "sex", "AGE": "age",
@@ -25,13 +26,14 @@ OBSERVATION_COLUMNS = ["dataset_id", "submission_id", "revision", "ref_area", "p
                        "obs_status", "derived"]
 
 
-def harmonized_rows(store: FileStore, submission: Submission) -> pl.DataFrame:
+def harmonized_rows(store: FileStore, submission: Submission, limits: ReadLimits
+                    ) -> pl.DataFrame:
     """The submission's rows mapped to standard codes, missing totals derived."""
     standard = load_standard()
     frame, _notes = load_harmonized(store.path(submission.storage_key),
                                     file_format=submission.file_format,
                                     standard_version=submission.standard_version,
-                                    standard=standard)
+                                    standard=standard, limits=limits)
     return derive_totals(frame, standard).rename(COLUMNS)
 
 

@@ -24,6 +24,7 @@ from exchange.pipeline.stages import BY_NAME, Stage, StageContext, following
 from exchange.submissions.lifecycle import lock_submission, record_status
 from exchange.submissions.models import Submission
 from exchange.submissions.status import SubmissionStatus
+from standards.validation.limits import DEFAULT_LIMITS, ReadLimits
 
 log = logging.getLogger("mmx.pipeline")
 
@@ -34,11 +35,12 @@ class Pipeline:
 
     database_url: str
     store: FileStore
+    limits: ReadLimits = DEFAULT_LIMITS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         return cls(database_url=settings.resolved_database_url,
-                   store=FileStore(settings.resolved_file_store))
+                   store=FileStore(settings.resolved_file_store), limits=settings.read_limits())
 
 
 def run_stage(pipeline: Pipeline, stage_name: str, submission_id: int) -> str | None:
@@ -50,7 +52,7 @@ def run_stage(pipeline: Pipeline, stage_name: str, submission_id: int) -> str | 
         return None
     log.info("%s: started (attempt %s)", stage.name, submission.attempts,
              extra={"submission_id": submission_id})
-    result = stage.work(StageContext(store=pipeline.store), submission)
+    result = stage.work(StageContext(store=pipeline.store, limits=pipeline.limits), submission)
     next_stage = _complete(pipeline, stage, submission_id, result)
     log.info("%s: done, next %s", stage.name, next_stage or "nothing",
              extra={"submission_id": submission_id})

@@ -24,6 +24,7 @@ from exchange.regional.service import mark_regions_stale, rebuild_regional
 from exchange.submissions import validation
 from exchange.submissions.models import Submission
 from exchange.submissions.status import SubmissionStatus
+from standards.validation.limits import ReadLimits
 
 # Errors worth another attempt: the database or its connection hiccuped, or a duplicate
 # delivery raced this one to the same row (the next attempt finds the stage done).
@@ -48,6 +49,7 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class StageContext:
     store: FileStore
+    limits: ReadLimits
 
 
 Work = Callable[[StageContext, Submission], Any]
@@ -66,11 +68,11 @@ class Stage:
 
 
 def _validate_work(context: StageContext, submission: Submission) -> Any:
-    return validation.validate_stored(context.store, submission)
+    return validation.validate_stored(context.store, submission, context.limits)
 
 
 def _harmonize_work(context: StageContext, submission: Submission) -> Any:
-    return harmonized_rows(context.store, submission)
+    return harmonized_rows(context.store, submission, context.limits)
 
 
 def _harmonize_complete(session: Session, submission: Submission, rows: Any

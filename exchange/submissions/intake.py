@@ -28,7 +28,13 @@ from exchange.submissions.status import SubmissionStatus
 from exchange.submissions.validation import STAGE as FIRST_STAGE
 from standards import load_standard
 from standards.mappings import known_versions
-from standards.validation import FileFormat, UnusableInput, csv_header, identifier_columns
+from standards.validation import (
+    FileFormat,
+    ReadLimits,
+    UnusableInput,
+    identifier_columns,
+    read_header,
+)
 
 ACCEPTED_CONTENT_TYPES = frozenset({
     "text/csv", "application/csv", "text/plain", "application/octet-stream",
@@ -55,7 +61,8 @@ class Received:
 
 
 def receive_upload(session: Session, *, store: FileStore, principal: Principal,
-                   meta: UploadMeta, source: BinaryIO, limit: int) -> Received:
+                   meta: UploadMeta, source: BinaryIO, limit: int, limits: ReadLimits
+                   ) -> Received:
     """Store the file and record the submission with its first stage in the outbox; all of it
     is durable when the caller's transaction commits."""
     policy.require_state(principal, policy.Permission.SUBMIT, meta.ref_area)
@@ -64,7 +71,7 @@ def receive_upload(session: Session, *, store: FileStore, principal: Principal,
         with store.receive(source, limit) as incoming:
             if incoming.size == 0:
                 raise Problem(422, "empty-file", "Empty file", "The uploaded file is empty.")
-            file_format = _refuse_identifiers(incoming)
+            file_format = _refuse_identifiers(incoming, limits)
             stored = incoming.keep()
     except TooLarge as exc:
         raise Problem(413, "too-large", "Upload too large",
@@ -153,14 +160,17 @@ def _check_declared(meta: UploadMeta) -> None:
                       "SDMX-CSV or XLSX.")
 
 
-def _refuse_identifiers(incoming: Incoming) -> FileFormat:
-    """Purpose limitation: a file whose header names personal identifiers is not kept at all.
-    Returns the file's format; a file whose header cannot be read is kept for the validator,
-    which says precisely what is wrong with it."""
+def _refuse_identifiers(incoming: Incoming, limits: ReadLimits) -> FileFormat:
+    """Purpose limitation: only a file whose whole header (every format: a CSV header of any
+    length, a workbook's one sheet) was read and holds no identifier-like column is kept.
+    Returns the file's format."""
     try:
-        file_format, header = _read_header(incoming)
-    except UnusableInput:
-        return FileFormat.XLSX if _is_zip(incoming) else FileFormat.CSV
+        file_format, header = read_header(incoming.path, limits=limits)
+    except UnusableInput as exc:
+        # What cannot be read cannot be checked for personal data: it is not kept either.
+        raise Problem(422, "unusable-file", "Unusable file",
+                      f"{exc.message} The file was not stored.",
+                      **({"hint": exc.hint} if exc.hint else {})) from exc
     found = identifier_columns(header, load_standard())
     if found:
         raise Problem(
@@ -170,20 +180,6 @@ def _refuse_identifiers(incoming: Incoming) -> FileFormat:
             columns=[{"column": c, "kind": k} for c, k in found],
         )
     return file_format
-
-
-def _is_zip(incoming: Incoming) -> bool:
-    with incoming.path.open("rb") as fh:
-        return fh.read(4) == b"PK\x03\x04"
-
-
-def _read_header(incoming: Incoming) -> tuple[FileFormat, list[str]]:
-    if _is_zip(incoming):
-        raise UnusableInput("workbook header not read")
-    with incoming.path.open("rb") as fh:
-        header, _ = csv_header(fh.read(64 * 1024), incoming.size)
-    first = header[0].strip().upper() if header else ""
-    return (FileFormat.SDMX_CSV if first == "DATAFLOW" else FileFormat.CSV), header
 
 
 def safe_filename(name: str) -> str:

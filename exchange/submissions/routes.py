@@ -71,7 +71,8 @@ def create_submission(
         emergency=emergency, idempotency_key=idempotency_key)
     received = intake.receive_upload(session, store=context.store, principal=caller,
                                      meta=meta, source=file.file,
-                                     limit=context.settings.max_upload_bytes)
+                                     limit=context.settings.max_upload_bytes,
+                                     limits=context.settings.read_limits())
     submission = received.submission
     session.flush()
     response.headers["Location"] = f"/api/v1/submissions/{submission.id}"

@@ -11,14 +11,15 @@ from exchange.core.storage import FileStore
 from exchange.submissions.models import Submission, ValidationReport
 from exchange.submissions.status import SubmissionStatus
 from standards.validation import Report, validate_file
+from standards.validation.limits import ReadLimits
 
 STAGE = "validate"
 
 
-def validate_stored(store: FileStore, submission: Submission) -> Report:
+def validate_stored(store: FileStore, submission: Submission, limits: ReadLimits) -> Report:
     return validate_file(store.path(submission.storage_key), country=submission.ref_area,
                          period=submission.period, file_format=submission.file_format,
-                         standard_version=submission.standard_version)
+                         standard_version=submission.standard_version, limits=limits)
 
 
 def record_verdict(session: Session, submission: Submission, report: Report

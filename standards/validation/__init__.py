@@ -1,7 +1,8 @@
-"""One validation engine for the CLI and the server (DESIGN.md, "Validation rules").
+"""One validation engine for the CLI and the server (README.md, "Validation rules").
 
-Names are resolved on first use so that importing the package (for ``FileFormat``, say) does not
-pull in pandera: the CLI starts faster.
+Names are resolved on first use so that importing the package (for ``FileFormat``, say) loads
+only what that name needs. The engine never imports pandera or pandas; only ``schema.py`` (the
+published pandera schema) does.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 _EXPORTS = {
     "validate_file": "engine", "identifier_columns": "privacy",
     "FileFormat": "formats", "UnusableInput": "reading", "csv_header": "reading",
-    "read_table": "reading",
-    "Issue": "report", "Report": "report", "Rule": "report",
+    "read_header": "reading", "read_table": "reading", "ReadLimits": "limits",
+    "Issue": "report", "Report": "report", "Rule": "report", "spreadsheet_safe": "report",
 }
 __all__ = sorted(_EXPORTS)
 

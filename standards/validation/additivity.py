@@ -1,21 +1,28 @@
 """Rule family "additivity": sex, age and status-group breakdowns add up to their ``_T``
-totals (within the DSD's tolerance); specific-needs groups are never summed."""
+totals (within the DSD's tolerance); specific-needs groups are never summed.
+
+Two evaluations of the same rule. When the file's series keys fill a small range (a table is
+mostly a full cross-product of its dimensions' values), the values are laid out as a dense
+cube with one axis per dimension, and a breakdown is a sum along its axis. Otherwise rows are
+grouped by the key with the dimension taken out (``bincount`` over group ids). A test keeps the
+two in agreement.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
 from standards.model import Additivity, Standard
-from standards.validation.keys import SeriesKeys, group_ids
+from standards.validation.keys import DENSE_LIMIT, SeriesKeys, group_ids
 from standards.validation.report import Issue, Report, Rule
-from standards.validation.schema import ROW
 
 # Dimensions a submission declares (one state, one quarter): a row off them is misfiled, and the
 # breakdowns it would belong to cannot be judged either.
 DECLARED = ("REF_AREA", "TIME_PERIOD")
+# A cube is used when it has at most this many cells per row (and fits DENSE_LIMIT).
+CUBE_CELLS_PER_ROW = 4
 
 
 @dataclass(frozen=True)
@@ -28,24 +35,71 @@ class Cells:
     unusable: np.ndarray
 
 
-def check_additivity(typed: pl.DataFrame, keys: SeriesKeys, cells: Cells,
-                      breakdown: Additivity, report: Report, standard: Standard) -> None:
+@dataclass(frozen=True)
+class Failures:
+    """Failing breakdowns in file order: the total's row, the parts' sum, the total; and, for
+    the first ones only (the report's cap), the parts given as (dense code, value)."""
+
+    total_row: np.ndarray
+    got: np.ndarray
+    expected: np.ndarray
+    parts: list[list[tuple[int, int]]]
+
+
+def check_breakdowns(keys: SeriesKeys, cells: Cells, report: Report, standard: Standard,
+                     *, cube: bool | None = None) -> None:
+    """Every additive breakdown of the standard. ``cube`` forces one evaluation (tests)."""
+    use_cube = cube if cube is not None else (
+        keys.size <= DENSE_LIMIT and keys.size <= CUBE_CELLS_PER_ROW * max(cells.rows.size, 1))
+    layout = _Cube(keys, cells) if use_cube else None
+    for breakdown in standard.additive_breakdowns:
+        dim, total = breakdown.dimension, breakdown.total
+        positions = keys.positions[dim]
+        part_ids = [positions[p] for p in breakdown.parts if p in positions]
+        if total not in positions or not part_ids:
+            continue
+        if layout is not None:
+            found = layout.failures(dim, positions[total], part_ids, standard, report.max_per_rule)
+        else:
+            found = _grouped_failures(keys, cells, dim, positions[total], part_ids, standard,
+                                      report.max_per_rule)
+        if found is not None:
+            _report(found, breakdown, positions, report, standard)
+
+
+def _report(found: Failures, breakdown: Additivity, positions: dict[str, int], report: Report,
+            standard: Standard) -> None:
+    dim, total = breakdown.dimension, breakdown.total
+    name_of = {dense: name for name, dense in positions.items()}
+    rank = {name: i for i, name in enumerate(breakdown.parts)}
+    examples = []
+    for index, parts in enumerate(found.parts):
+        got, expected = int(found.got[index]), int(found.expected[index])
+        listed = " + ".join(
+            f"{name} {value}" for name, value in
+            sorted(((name_of[d], v) for d, v in parts), key=lambda p: rank[p[0]]))
+        examples.append(Issue(
+            Rule.ADDITIVITY,
+            f"{dim} parts add up to {got} ({listed}) but {dim}={total} is {expected}.",
+            row=int(found.total_row[index]), column=standard.measure, value=str(expected),
+            hint=f"Difference {expected - got:+d}: put unknowns under _U, or correct the total.",
+        ))
+    report.add_counted(Rule.ADDITIVITY, examples, int(found.total_row.size))
+
+
+def _grouped_failures(keys: SeriesKeys, cells: Cells, dim: str, total_id: int,
+                      part_ids: list[int], standard: Standard, cap: int) -> Failures | None:
     """Parts of a breakdown must add up to its total wherever the total and any part are given.
 
     Rows of one breakdown share the series key with this dimension taken out. A group with a
     missing (status M) value, or with a row that has an error of its own, cannot be checked and
     is skipped: its error is already reported.
     """
-    dim, total, measure = breakdown.dimension, breakdown.total, standard.measure
-    positions = keys.positions[dim]
-    part_ids = [positions[p] for p in breakdown.parts if p in positions]
-    if total not in positions or not part_ids:
-        return
     code = keys.codes[dim]
     # Group by the key without this dimension, with masks instead of row copies. Only the
     # parts' sum needs a weighted bincount; a group's total row is unique, so it is scattered.
     ids, n = group_ids(keys.without(dim))
-    is_total = code == positions[total]
+    is_total = code == total_id
     part_lookup = np.zeros(keys.radix[dim], dtype=np.int64)
     part_lookup[part_ids] = 1
     is_part = part_lookup[code]
@@ -74,27 +128,74 @@ def check_additivity(typed: pl.DataFrame, keys: SeriesKeys, cells: Cells,
         & (np.abs(parts - total_value) > standard.additivity_tolerance)
     )
     if failing.size == 0:
-        return
-    shown = failing[np.argsort(total_row[failing])][: report.max_per_rule]
-    in_shown = np.isin(ids, shown) & (is_part == 1)
-    listing = (
-        pl.DataFrame({"group": ids[in_shown], "code": code[in_shown],
-                      "row": rows[in_shown], "value": values[in_shown]})
-        .join(typed.select(pl.col(ROW).alias("row"), pl.col(dim)), on="row")
-        .sort("group", "code")
-        .group_by("group", maintain_order=True)
-        .agg(pl.concat_str(pl.col(dim), pl.lit(" "), pl.col("value").cast(pl.Utf8))
-             .str.join(" + ").alias("listed"))
-    )
-    listed = dict(listing.iter_rows())
-    examples = []
-    for group in shown:
-        got, expected = int(parts[group]), int(total_value[group])
-        examples.append(Issue(
-            Rule.ADDITIVITY,
-            f"{dim} parts add up to {got} ({listed.get(group, '')}) but {dim}={total} is "
-            f"{expected}.",
-            row=int(total_row[group]), column=measure, value=str(expected),
-            hint=f"Difference {expected - got:+d}: put unknowns under _U, or correct the total.",
-        ))
-    report.add_counted(Rule.ADDITIVITY, examples, int(failing.size))
+        return None
+    order = np.argsort(total_row[failing], kind="stable")
+    failing = failing[order]
+    shown_groups = failing[:cap]
+    in_shown = np.flatnonzero(np.isin(ids, shown_groups) & (is_part == 1))
+    listed: dict[int, list[tuple[int, int]]] = {}
+    for group, dense, value in zip(ids[in_shown].tolist(), code[in_shown].tolist(),
+                                   values[in_shown].tolist(), strict=True):
+        listed.setdefault(group, []).append((dense, value))
+    return Failures(total_row=total_row[failing], got=parts[failing].astype(np.int64),
+                    expected=total_value[failing],
+                    parts=[listed.get(int(g), []) for g in shown_groups])
+
+
+class _Cube:
+    """The file's values on a dense grid, one axis per dimension (the key is the flat index)."""
+
+    def __init__(self, keys: SeriesKeys, cells: Cells) -> None:
+        self.dims = list(keys.codes)
+        self.shape = tuple(keys.radix[d] for d in reversed(self.dims))
+        key = keys.key
+        self.value = np.zeros(keys.size, dtype=np.int64)
+        self.value[key] = cells.values
+        self.present = np.zeros(keys.size, dtype=bool)
+        self.present[key] = True
+        self.bad = np.zeros(keys.size, dtype=bool)
+        self.bad[key[cells.unusable]] = True
+        self.key, self.rows = key, cells.rows
+        self._row: np.ndarray | None = None
+
+    @property
+    def row(self) -> np.ndarray:
+        """The file row of each cell (-1 where none); laid out only when a breakdown fails."""
+        if self._row is None:
+            self._row = np.full(self.value.size, -1, dtype=np.int64)
+            self._row[self.key] = self.rows
+        return self._row
+
+    def axis(self, dim: str) -> int:
+        return len(self.dims) - 1 - self.dims.index(dim)
+
+    def failures(self, dim: str, total_id: int, part_ids: list[int], standard: Standard,
+                 cap: int) -> Failures | None:
+        a = self.axis(dim)
+        value = self.value.reshape(self.shape)
+        present = self.present.reshape(self.shape)
+        total_value = value.take(total_id, axis=a)
+        has_total = present.take(total_id, axis=a)
+        part_values = value.take(part_ids, axis=a)
+        part_present = present.take(part_ids, axis=a)
+        members = self.bad.reshape(self.shape).take([total_id, *part_ids], axis=a).any(axis=a)
+        if members.any():  # spread over every state and quarter, as the grouped evaluation
+            wide = [self.axis(d) - (self.axis(d) > a) for d in DECLARED if d in self.dims]
+            members = np.broadcast_to(members.any(axis=tuple(wide), keepdims=True),
+                                      members.shape)
+        got = part_values.sum(axis=a)
+        failing = has_total & part_present.any(axis=a) & ~members & \
+            (np.abs(got - total_value) > standard.additivity_tolerance)
+        flat = np.flatnonzero(failing)
+        if flat.size == 0:
+            return None
+        rows = self.row.reshape(self.shape).take(total_id, axis=a).reshape(-1)[flat]
+        order = np.argsort(rows, kind="stable")
+        flat, rows = flat[order], rows[order]
+        shown = flat[:cap]
+        listed_values = np.moveaxis(part_values, a, -1).reshape(-1, len(part_ids))[shown]
+        listed_present = np.moveaxis(part_present, a, -1).reshape(-1, len(part_ids))[shown]
+        parts = [[(part_ids[j], int(listed_values[k, j])) for j in range(len(part_ids))
+                  if listed_present[k, j]] for k in range(shown.size)]
+        return Failures(total_row=rows, got=got.reshape(-1)[flat],
+                        expected=total_value.reshape(-1)[flat], parts=parts)

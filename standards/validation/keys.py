@@ -1,7 +1,8 @@
 """Series keys as integers: what makes key uniqueness and additivity cheap on a million rows.
 
 Each dimension value becomes a dense integer (its rank among the values the file actually uses),
-and the dense codes are packed into one ``int64`` per row in mixed radix. Rows whose dimensions
+and the dense codes are packed into one ``int64`` per row in mixed radix. Both are decided on each
+column's dictionary of distinct values; rows are touched once, by a lookup. Rows whose dimensions
 are not all valid get a distinct negative key, so they never collide with anything. With keys
 that small, grouping is ``numpy.bincount`` over a dense range instead of hashing seven strings.
 """
@@ -14,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from standards.model import Standard
+from standards.validation.columns import Upload, anchored
 
 KEY = "__key"
 # Largest key range grouped by direct indexing (an int64 array of this many entries is 128 MiB);
@@ -23,7 +25,10 @@ DENSE_LIMIT = 1 << 24
 
 @dataclass(frozen=True)
 class SeriesKeys:
-    """Dense codes per dimension (-1 where invalid), their radices and the packed key."""
+    """Dense codes per dimension (-1 where invalid), their radices and the packed key.
+
+    A dense code identifies a code among those the file uses; its order is not the code list's.
+    """
 
     codes: dict[str, np.ndarray]
     radix: dict[str, int]
@@ -31,33 +36,21 @@ class SeriesKeys:
     positions: dict[str, dict[str, int]]  # code -> dense id, for the codes present
     key: np.ndarray
     valid: np.ndarray
+    size: int  # keys of valid rows lie in range(size)
 
     def without(self, *dimensions: str) -> np.ndarray:
         """The key of every row with ``dimensions`` taken out: rows of one breakdown share it."""
         key = self.key
         for dim in dimensions:
-            key = key - self.codes[dim] * self.stride[dim]
+            key = key - np.multiply(self.codes[dim], self.stride[dim], dtype=np.int64)
         return key
 
 
-def dictionary_encode(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, pl.Series]:
-    """Cast coded columns to one fresh categorical dictionary; return it as a Series.
-
-    Every later check on these columns looks at the few distinct strings of the dictionary
-    instead of a million cells. A fresh dictionary per file keeps a long-running server from
-    accumulating every string it has ever seen.
-    """
-    categories = pl.Categories.random()
-    dtype = pl.Categorical(categories)
-    encoded = frame.with_columns(pl.col(c).cast(dtype) for c in columns)
-    return encoded, categories.to_series()
-
-
-def _lookup(vocabulary: pl.Series, codes: list[str]) -> np.ndarray:
+def lookup(entries: pl.Series, codes: list[str]) -> np.ndarray:
     """For each dictionary entry, its position in ``codes`` or -1."""
     if not codes:
-        return np.full(vocabulary.len(), -1, dtype=np.int64)
-    cast = vocabulary.cast(pl.Enum(codes), strict=False).to_physical()
+        return np.full(entries.len(), -1, dtype=np.int64)
+    cast = entries.cast(pl.Enum(codes), strict=False).to_physical()
     return cast.cast(pl.Int64).fill_null(-1).to_numpy()
 
 
@@ -70,6 +63,10 @@ def _dense(raw_of_entry: np.ndarray, entry_of_row: np.ndarray, allowed: list[str
     """
     if not allowed:
         return np.full(entry_of_row.size, -1, dtype=np.int64), 1, {}
+    if raw_of_entry.size and (raw_of_entry >= 0).all():
+        # Every distinct value is a code (the usual case): the entries are the dense codes.
+        positions = {allowed[int(r)]: i for i, r in enumerate(raw_of_entry)}
+        return entry_of_row, raw_of_entry.size, positions
     used = np.bincount(entry_of_row + 1, minlength=raw_of_entry.size + 1)[1:] > 0
     present = np.zeros(len(allowed), dtype=bool)
     present[raw_of_entry[used & (raw_of_entry >= 0)]] = True
@@ -80,34 +77,40 @@ def _dense(raw_of_entry: np.ndarray, entry_of_row: np.ndarray, allowed: list[str
     return codes, max(int(present.sum()), 1), positions
 
 
-def series_keys(frame: pl.DataFrame, vocabulary: pl.Series, standard: Standard) -> SeriesKeys:
-    """Integer keys of a frame whose coded dimensions are dictionary-encoded (see above)."""
-    coded = [d.id for d in standard.dimensions if d.codelist is not None]
-    physical = frame.select(pl.col(c).to_physical().cast(pl.Int64).fill_null(-1) for c in coded)
+def series_keys(upload: Upload, standard: Standard) -> SeriesKeys:
+    """Integer keys of the upload's rows, from each dimension's dictionary."""
     codes: dict[str, np.ndarray] = {}
     radix: dict[str, int] = {}
     positions: dict[str, dict[str, int]] = {}
     for dim in standard.dimensions:
+        coded = upload.coded[dim.id]
         if dim.codelist is not None:
             allowed = list(dim.codelist.ids)
-            entries, rows = vocabulary, physical[dim.id].to_numpy()
-        else:  # a pattern dimension (TIME_PERIOD), kept as text: its codes are its valid values
-            entries = frame[dim.id].drop_nulls().unique()
-            allowed = entries.filter(entries.str.contains(dim.pattern or ".")).sort().to_list()
-            rows = _lookup(frame[dim.id], entries.to_list())
+        else:  # a pattern dimension (TIME_PERIOD): its codes are its valid values
+            matching = coded.entries.str.contains(anchored(dim.pattern or ".")).fill_null(False)
+            used = coded.counts() > 0
+            allowed = sorted(e for e, ok, u in zip(coded.entries.to_list(), matching.to_list(),
+                                                    used.tolist(), strict=True) if ok and u)
         codes[dim.id], radix[dim.id], positions[dim.id] = _dense(
-            _lookup(entries, allowed), rows, allowed)
+            lookup(coded.entries, allowed), coded.ids, allowed)
     stride, size = {}, 1
     for dim in standard.dimensions:
         stride[dim.id] = size
         size *= radix[dim.id]
     if size >= 2**62:  # pragma: no cover - would need millions of distinct values per dimension
         raise OverflowError("the series key does not fit 62 bits")
-    valid = np.logical_and.reduce([c >= 0 for c in codes.values()])
-    packed = sum(codes[d] * stride[d] for d in codes)
-    key = np.where(valid, packed, -np.arange(1, frame.height + 1))
+    key = np.zeros(upload.height, dtype=np.int64)
+    term = np.empty(upload.height, dtype=np.int64)
+    for dim, dense in codes.items():
+        np.multiply(dense, stride[dim], out=term, dtype=np.int64)
+        key += term
+    if all(c.size == 0 or c.min() >= 0 for c in codes.values()):  # the usual case
+        valid = np.ones(upload.height, dtype=bool)
+    else:
+        valid = np.logical_and.reduce([c >= 0 for c in codes.values()])
+        key = np.where(valid, key, -np.arange(1, upload.height + 1))
     return SeriesKeys(codes=codes, radix=radix, stride=stride, positions=positions,
-                      key=key, valid=valid)
+                      key=key, valid=valid, size=size)
 
 
 def group_ids(values: np.ndarray) -> tuple[np.ndarray, int]:

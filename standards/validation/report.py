@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -54,6 +55,29 @@ def quote(value: object) -> str | None:
         return None
     text = str(value)
     return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
+
+
+# First characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection",
+# ASVS 1.2.10): =, +, -, @, tab, carriage return, and line feed and NUL with them; and the
+# full-width forms some spreadsheets accept as the same operators.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")
+# A plain negative number (-7, -7.5) is read as a number, never as a formula: it stays as is.
+_PLAIN_NUMBER = re.compile(r"-[0-9]+(\.[0-9]+)?")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell value that a spreadsheet shows as text instead of running as a formula.
+
+    Text whose first character (after any spaces) starts a formula gets a leading single quote,
+    which spreadsheets take as "this is text" (``=cmd|' /C calc'!A0`` becomes
+    ``'=cmd|' /C calc'!A0``). Numbers, and text that is a plain negative number, are returned as
+    they are. Use it for every cell of every CSV or XLSX written for people.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value.lstrip(" ")[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 # Rules that make a file unusable (exit code 2) rather than merely invalid (exit code 1).
@@ -159,13 +183,16 @@ class Report:
         }
 
     def to_csv(self) -> str:
-        """The same issues as CSV, for people who read reports in a spreadsheet."""
+        """The same issues as CSV, for people who read reports in a spreadsheet. Every cell is
+        passed through :func:`spreadsheet_safe`: values, column names and messages quote what
+        the uploaded file held, and a cell such as ``=HYPERLINK(...)`` must stay text."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["rule", "row", "column", "value", "message", "hint"])
         for i in self.sorted_issues():
-            writer.writerow([i.rule.value, i.row or "", i.column or "", i.value or "", i.message,
-                             i.hint or ""])
+            writer.writerow([spreadsheet_safe(cell) for cell in (
+                i.rule.value, i.row or "", i.column or "", i.value or "", i.message,
+                i.hint or "")])
         return buf.getvalue()
 
     @classmethod

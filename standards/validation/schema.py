@@ -1,5 +1,11 @@
 """The pandera schema, generated from the DSD: the standard is typed once, in YAML.
 
+This is the published, shared form of the rules: agencies may import it into their own
+pipelines (``typed_frame`` turns a frame of strings into what it validates). The engine itself
+evaluates the same checks directly on each column's dictionary of distinct values
+(``codes.py``, ``values.py``, ``duplicates.py``), so ``mmx validate`` never imports pandera or
+pandas; a test keeps the two in agreement.
+
 Key uniqueness runs on the packed integer series key (``keys.py``) rather than on seven string
 columns: same rule, a fraction of the hashing.
 """
@@ -13,10 +19,9 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from standards.model import Standard
-from standards.validation.keys import KEY
+from standards.validation.columns import ROW, anchored, fresh_categorical, upload_of
+from standards.validation.keys import KEY, series_keys
 from standards.validation.report import Rule
-
-ROW = "__row"
 
 
 def _unique_key(data: PolarsData) -> pl.LazyFrame:
@@ -47,7 +52,8 @@ def build_schema(
         if dim.codelist is not None:
             checks.append(_check(pa.Check.isin, list(dim.codelist.ids), rule=Rule.CODE_LIST))
         if dim.pattern is not None:
-            checks.append(_check(pa.Check.str_matches, dim.pattern, rule=Rule.PERIOD_FORMAT))
+            checks.append(_check(pa.Check.str_matches, anchored(dim.pattern),
+                                  rule=Rule.PERIOD_FORMAT))
         if declared.get(dim.id):
             checks.append(_check(pa.Check.eq, declared[dim.id], rule=Rule.DECLARED_MATCH))
         dtype = pl.Categorical if dim.codelist is not None else pl.Utf8
@@ -69,3 +75,23 @@ def build_schema(
                          error=Rule.DUPLICATE_KEY.value)],
     )
     return pa.DataFrameSchema(columns, name=f"{standard.id} {standard.version}")
+
+
+def typed_frame(frame: pl.DataFrame, standard: Standard) -> pl.DataFrame:
+    """A frame of strings holding the standard's columns (empty cells as "" or null), typed as
+    :func:`build_schema` expects: coded columns categorical, OBS_VALUE Int64 (null where it is
+    not a whole number), plus the file row (``__row``) and the series key (``__key``)."""
+    present = [c for c in standard.upload_columns if c in frame.columns]
+    strings = frame.select(pl.col(c).cast(pl.String) for c in present)
+    upload = upload_of(strings, standard)
+    keys = series_keys(upload, standard)
+    coded = {d.id for d in standard.dimensions if d.codelist is not None} | \
+        {a.id for a in standard.upload_attributes}
+    return strings.with_columns(
+        *(pl.when(pl.col(c) != "").then(pl.col(c)).cast(fresh_categorical()).alias(c)
+          for c in present if c in coded),
+        *(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c)
+          for c in present if c not in coded and c != standard.measure),
+        pl.col(standard.measure).str.to_integer(strict=False).alias(standard.measure),
+        pl.Series(ROW, upload.rows), pl.Series(KEY, keys.key),
+    )

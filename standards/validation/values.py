@@ -9,32 +9,64 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
+import numpy as np
 
 from standards.model import Standard
+from standards.validation.columns import Upload
 from standards.validation.privacy import shown_value
 from standards.validation.report import Issue, Report, Rule
-from standards.validation.schema import ROW
 
 
-def cast_counts(frame: pl.DataFrame, report: Report, standard: Standard
-                ) -> tuple[pl.DataFrame, set[int]]:
-    """Cast OBS_VALUE to integers, reporting each cell that is not a whole number."""
+def cast_counts(upload: Upload, report: Report, standard: Standard) -> Upload:
+    """OBS_VALUE as integers; each cell that is not a whole number is reported (rule ``type``),
+    each negative count too (rule ``non_negative``). Both mark their rows as bad."""
+    if upload.raw is None:
+        return upload
     measure = standard.measure
-    typed = frame.with_columns(pl.col(measure).str.to_integer(strict=False).alias(measure))
-    failed = frame.select(ROW, pl.col(measure).alias("raw")).filter(
-        pl.col("raw").is_not_null() & typed[measure].is_null()
-    )
-    report.add_counted(
-        Rule.TYPE,
-        [Issue(Rule.TYPE, f"'{shown}' is not a whole number." if shown is not None else
-               "The value (withheld: it looks personal) is not a whole number.", row=row,
-               column=measure, value=shown, hint=_integer_hint(raw))
-         for row, raw in failed.head(report.max_per_rule).iter_rows()
-         for shown in [shown_value(raw, standard)]],
-        failed.height,
-    )
-    return typed, set(failed[ROW].to_list())
+    raw = upload.raw
+    typed = raw.str.to_integer(strict=False)
+    if not typed.null_count():  # every cell a whole number: nothing empty, nothing failed
+        value = typed.to_numpy()
+        none = np.zeros(upload.height, dtype=bool)
+        return _negatives(upload.with_(value=value, value_null=none, value_empty=none),
+                          report, measure, np.empty(0, dtype=np.int64))
+    value_null = typed.is_null().to_numpy()
+    empty = (raw.is_null() | (raw.str.len_bytes() == 0)).to_numpy()
+    failed = np.flatnonzero(~empty & value_null)
+    if failed.size:
+        shown = raw.gather(failed[: report.max_per_rule]).to_list()
+        report.add_counted(
+            Rule.TYPE,
+            [Issue(Rule.TYPE, f"'{value}' is not a whole number." if value is not None else
+                   "The value (withheld: it looks personal) is not a whole number.",
+                   row=int(upload.rows[i]), column=measure, value=value, hint=_integer_hint(text))
+             for i, text in zip(failed[: report.max_per_rule].tolist(), shown, strict=True)
+             for value in [shown_value(text, standard)]],
+            int(failed.size),
+        )
+    value = typed.fill_null(0).to_numpy()
+    return _negatives(upload.with_(value=value, value_null=value_null, value_empty=empty),
+                      report, measure, failed)
+
+
+def _negatives(upload: Upload, report: Report, measure: str, failed: np.ndarray) -> Upload:
+    """Report negative counts (rule ``non_negative``); mark them and ``failed`` rows bad."""
+    value = upload.value
+    negative = np.flatnonzero(value < 0)
+    if negative.size:
+        report.add_counted(
+            Rule.NON_NEGATIVE,
+            [Issue(Rule.NON_NEGATIVE, f"Count {v} is negative.", row=int(upload.rows[i]),
+                   column=measure, value=str(v), hint="Counts are zero or more.")
+             for i in negative[: report.max_per_rule].tolist() for v in [int(value[i])]],
+            int(negative.size),
+        )
+    if not failed.size and not negative.size:
+        return upload
+    bad = upload.bad.copy()
+    bad[failed] = True
+    bad[negative] = True
+    return upload.with_(bad=bad)
 
 
 def _integer_hint(raw: str) -> str:
@@ -45,27 +77,29 @@ def _integer_hint(raw: str) -> str:
     return "Counts are whole numbers of persons or events; leave it empty with OBS_STATUS M."
 
 
-def check_missing_values(frame: pl.DataFrame, report: Report, standard: Standard) -> None:
+def check_missing_values(upload: Upload, report: Report, standard: Standard) -> None:
     """OBS_VALUE is empty exactly when OBS_STATUS says the value is missing."""
     status = next((a for a in standard.upload_attributes if a.missing_code), None)
-    if status is None:
+    if status is None or upload.raw is None:
         return
     measure = standard.measure
-    marked = (
-        (pl.col(status.id) == status.missing_code).fill_null(False)
-        if status.id in frame.columns else pl.lit(False)
-    )
-    empty = pl.col(measure).is_null()
+    coded = upload.coded.get(status.id)
+    marked = coded.where((coded.entries == status.missing_code).to_numpy()) if coded is not None \
+        else np.zeros(upload.height, dtype=bool)
+    empty = upload.value_empty
     for condition, message, column, hint in (
         (empty & ~marked, f"{measure} is empty but {status.id} is not {status.missing_code}.",
          measure, f"Give the count, or mark the cell {status.id}={status.missing_code}."),
         (~empty & marked, f"{status.id} is {status.missing_code} (missing) but a count is given.",
          status.id, f"Remove {status.missing_code} or the count."),
     ):
-        rows = frame.filter(condition)[ROW]
+        rows = np.flatnonzero(condition)
         report.add_counted(
             Rule.MISSING_VALUE,
-            [Issue(Rule.MISSING_VALUE, message, row=r, column=column, hint=hint)
-             for r in rows.head(report.max_per_rule)],
-            rows.len(),
+            [Issue(Rule.MISSING_VALUE, message, row=int(upload.rows[i]), column=column, hint=hint)
+             for i in rows[: report.max_per_rule].tolist()],
+            int(rows.size),
         )
+
+
+__all__ = ["cast_counts", "check_missing_values"]

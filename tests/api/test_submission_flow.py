@@ -134,3 +134,18 @@ def test_xlsx_and_sdmx_csv_uploads_are_recognised(client, kaz, upload, example, 
 def test_emergency_submission_is_flagged(client, kaz, upload, valid_csv) -> None:
     created = upload(kaz, valid_csv, emergency="true").json()
     assert created["emergency"] is True
+
+
+def test_report_csv_cannot_carry_a_formula_into_a_spreadsheet(client: TestClient, kaz, upload,
+                                                              example) -> None:
+    from tests.api.conftest import csv_bytes
+
+    bad = corrupt(corrupt(example, 0, "CITIZENSHIP", "=cmd|' /C calc'!A0"), 1, "SEX",
+                  "@HYPERLINK(x)")
+    created = upload(kaz, csv_bytes(bad)).json()
+    response = client.get(f"/api/v1/submissions/{created['id']}/report",
+                          params={"format": "csv"}, headers=kaz.headers)
+    values = [row["value"] for row in csv.DictReader(io.StringIO(response.text))
+              if row["value"]]
+    assert "'=cmd|' /C calc'!A0" in values and "'@HYPERLINK(x)" in values
+    assert not any(v[0] in "=+@\t\r" for v in values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -98,13 +99,83 @@ def test_personal_identifier_columns_are_refused_and_not_stored(kaz, upload, set
     assert _count(settings) == 0 and _stored_files(settings) == []
 
 
-def test_a_file_that_is_garbage_is_accepted_then_rejected_with_a_reason(
-        client: TestClient, kaz, upload) -> None:
-    """Unusable content is still stored (nothing is lost) and gets a report saying why."""
-    created = upload(kaz, bytes(range(256)) * 100)
+def test_a_file_whose_header_cannot_be_read_is_refused_and_not_stored(kaz, upload,
+                                                                     settings) -> None:
+    """What cannot be read cannot be checked for personal identifiers, so it is not kept: the
+    agency is told at once, with the reason (garbage, UTF-16, a broken workbook)."""
+    for content in (bytes(range(256)) * 100, "REF_AREA,Passport\n".encode("utf-16"),
+                    b"PK\x03\x04" + b"\x00" * 200):
+        response = upload(kaz, content)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("/unusable-file")
+        assert "not stored" in response.json()["detail"]
+    assert _count(settings) == 0 and _stored_files(settings) == []
+
+
+def _workbook(tmp_path, header: list[str], *, extra_sheet: list[str] | None = None) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    sheet.append(["KAZ", "2026-Q3", *(["1"] * (len(header) - 2))])
+    if extra_sheet:
+        workbook.create_sheet("notes").append(extra_sheet)
+    path = tmp_path / "upload.xlsx"
+    workbook.save(path)
+    return path.read_bytes()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.mark.parametrize("kind", ["csv", "sdmx-csv", "xlsx", "csv-header-over-8k",
+                                  "csv-header-over-64k"])
+def test_identifier_columns_are_refused_in_every_format_before_anything_is_kept(
+        client, kaz, upload, settings, tmp_path, kind: str) -> None:
+    padding = {"csv-header-over-8k": 9_000, "csv-header-over-64k": 70_000}.get(kind, 0)
+    header = ["REF_AREA", "TIME_PERIOD", *[f"X{i}" for i in range(padding // 6)],
+              "Passport number"]
+    if kind == "xlsx":
+        content, filename, media = _workbook(tmp_path, header), "kaz.xlsx", XLSX
+    else:
+        if kind == "sdmx-csv":
+            header = ["DATAFLOW", *header]
+        content = (",".join(header) + "\n" + ",".join(["A"] * len(header)) + "\n").encode()
+        filename, media = "kaz.csv", "text/csv"
+    assert len(content) > padding
+    response = upload(kaz, content, filename=filename, content_type=media)
+    assert response.status_code == 422, response.text
+    assert response.json()["type"].endswith("/individual-level-data")
+    assert [c["column"] for c in response.json()["columns"]] == ["Passport number"]
+    assert _count(settings) == 0 and _stored_files(settings) == []
+    incoming = settings.resolved_file_store / "incoming"
+    assert not incoming.exists() or list(incoming.iterdir()) == []
+
+
+def test_a_workbook_with_a_second_sheet_is_refused(kaz, upload, settings, tmp_path) -> None:
+    """Only one sheet is read and checked; another could hold a list of persons."""
+    content = _workbook(tmp_path, ["REF_AREA", "TIME_PERIOD", "OBS_VALUE"],
+                        extra_sheet=["Name", "Date of birth"])
+    response = upload(kaz, content, filename="kaz.xlsx", content_type=XLSX)
+    assert response.status_code == 422
+    assert "2 sheets" in response.json()["detail"]
+    assert _count(settings) == 0 and _stored_files(settings) == []
+
+
+def test_a_huge_value_in_a_code_column_is_refused_by_row_and_column(
+        client, kaz, upload, example) -> None:
+    """A 4 MB 'code' once kept a worker busy for minutes (the nearest-code hint compared it with
+    every code). It is now refused when read, naming its row and column, and never quoted."""
+    from tests.api.conftest import csv_bytes
+    from tests.conftest import corrupt
+
+    created = upload(kaz, csv_bytes(corrupt(example, 5, "CITIZENSHIP", "A" * 4_000_000)))
     assert created.status_code == 202
     submission_id = created.json()["id"]
-    assert client.get(f"/api/v1/submissions/{submission_id}", headers=kaz.headers
-                      ).json()["status"] == "rejected"
+    status = client.get(f"/api/v1/submissions/{submission_id}", headers=kaz.headers).json()
+    assert status["status"] == "rejected"
     report = client.get(f"/api/v1/submissions/{submission_id}/report", headers=kaz.headers)
-    assert report.json()["usable"] is False
+    issue = report.json()["errors"][0]
+    assert (issue["row"], issue["column"]) == (7, "CITIZENSHIP")
+    assert len(report.text) < 10_000  # the value is not echoed back
