@@ -470,12 +470,7 @@ class _RowReader:
         self._cell: tuple[int, str] | None = None
         self._text: list[str] | None = None
         self._next_col = 1
-        parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._chars
-        _forbid_dtd(parser)
-        self.parser = parser
+        self.parser = _expat(self._start, self._end, self._chars)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         local = name.rsplit(" ", 1)[-1]
@@ -518,6 +513,16 @@ class _Found(Exception):
 
 class _DTDRefused(Exception):
     pass
+
+
+def _expat(start, end, chars) -> xml.parsers.expat.XMLParserType:  # type: ignore[no-untyped-def]
+    """A namespace-aware expat parser with these handlers and no DTDs (no entity tricks)."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    _forbid_dtd(parser)
+    return parser
 
 
 def _forbid_dtd(parser: xml.parsers.expat.XMLParserType) -> None:
@@ -563,12 +568,7 @@ class _Strings:
         self._text: list[str] = []
         self._in_t = False
         self._in_rph = 0
-        parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._chars
-        _forbid_dtd(parser)
-        self.parser = parser
+        self.parser = _expat(self._start, self._end, self._chars)
 
     def _start(self, name: str, _attrs: dict[str, str]) -> None:
         local = name.rsplit(" ", 1)[-1]
