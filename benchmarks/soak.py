@@ -7,7 +7,8 @@ each to its verdict, while readers (the task force, the probes) poll. A third of
 Redis is killed and restarted three seconds later; two thirds of the way in, a worker is killed
 with SIGKILL and a new one started.
 
-Printed: requests served, error rate (5xx and broken connections; 429s counted apart), p50/p99
+Printed: requests served, error rate (5xx and broken connections; 429s and /readyz answering
+503 while a dependency is down counted apart), p50/p99
 latency, and the end-state check: every accepted upload processed exactly once (one verdict in
 its history), nothing lost (every accepted id exists and settled), no submission stuck (no
 stage still due), the outbox empty, and each state's observations equal to its latest
@@ -49,6 +50,7 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     throttled: int = 0
+    not_ready: int = 0  # /readyz answering 503: correct while a dependency is down
     accepted: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # id -> (state, file)
 
     def request(self, http: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response | None:  # type: ignore[no-untyped-def]
@@ -61,7 +63,9 @@ class Stats:
             return None
         with self.lock:
             self.latencies.append(time.perf_counter() - start)
-            if response.status_code >= 500:
+            if url == "/readyz" and response.status_code == 503:
+                self.not_ready += 1
+            elif response.status_code >= 500:
                 self.errors.append(f"{method} {url}: {response.status_code}")
             elif response.status_code == 429:
                 self.throttled += 1
@@ -219,7 +223,7 @@ def main() -> int:
         print(f"  fault: {line}")
     print(f"  requests served: {served:,} ({served / elapsed:.0f}/s); errors: "
           f"{len(stats.errors)} ({len(stats.errors) / max(served, 1):.2%}); 429: "
-          f"{stats.throttled}")
+          f"{stats.throttled}; /readyz not ready (during faults): {stats.not_ready}")
     print(f"  latency p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
     print(f"  uploads accepted: {len(stats.accepted)}")
     for error in stats.errors[:10]:
