@@ -21,14 +21,21 @@ log = logging.getLogger("mmx.sweeper")
 RELAY_GRACE_SECONDS = 2.0
 
 
-def requeue_stuck(database_url: str, queue: TaskQueue, stuck_after_seconds: float) -> int:
+def stuck(stuck_after_seconds: float) -> sa.ColumnElement[bool]:
+    """Submissions with a stage due and untouched for ``stuck_after_seconds``: what the sweeper
+    re-sends and the operator overview lists."""
     cutoff = utcnow() - timedelta(seconds=stuck_after_seconds)
+    return sa.and_(Submission.next_stage.is_not(None),  # type: ignore[union-attr]
+                   Submission.updated_at < cutoff)
+
+
+def requeue_stuck(database_url: str, queue: TaskQueue, stuck_after_seconds: float) -> int:
     with session_scope(database_url, writes=False) as session:
-        stuck = session.exec(select(Submission.id, Submission.next_stage).where(
-            Submission.next_stage.is_not(None),  # type: ignore[union-attr]
-            Submission.updated_at < cutoff).order_by(Submission.updated_at).limit(500)).all()
+        due = session.exec(select(Submission.id, Submission.next_stage)
+                           .where(stuck(stuck_after_seconds))
+                           .order_by(Submission.updated_at).limit(500)).all()
     sent = []
-    for submission_id, stage in stuck:
+    for submission_id, stage in due:
         try:
             queue.send(str(stage), int(submission_id))  # type: ignore[arg-type]
         except QueueUnavailable as exc:
