@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 
 pytestmark = pytest.mark.slow  # worker/server processes: seconds per test
 
@@ -154,13 +154,13 @@ def test_readiness_names_each_dependency_and_fails_when_the_embedded_worker_dies
                             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        ready = _wait_for(lambda: _readyz(url), lambda r: r is not None and r[0] == 200)
-        assert set(ready[1]["checks"]) == {"database", "storage", "queue"}
-        assert "embedded worker" in ready[1]["checks"]["queue"]
+        ready = wait_until(lambda: _readyz(url, 200), 60, "/readyz never answered 200")
+        assert set(ready["checks"]) == {"database", "storage", "queue"}
+        assert "embedded worker" in ready["checks"]["queue"]
         workers = _children(proc.pid)
         assert len(workers) == 1
         os.kill(workers[0], signal.SIGKILL)
-        _, body = _wait_for(lambda: _readyz(url), lambda r: r is not None and r[0] == 503)
+        body = wait_until(lambda: _readyz(url, 503), 60, "/readyz never answered 503")
         assert body["status"] == "not ready"
         assert "embedded worker" in body["checks"]["queue"]
         assert body["checks"]["database"] == "ok" and body["checks"]["storage"] == "ok"
@@ -169,22 +169,13 @@ def test_readiness_names_each_dependency_and_fails_when_the_embedded_worker_dies
         proc.wait(timeout=30)
 
 
-def _readyz(url: str) -> tuple[int, dict] | None:
+def _readyz(url: str, status: int) -> dict | None:
+    """The /readyz body if it answers ``status`` now, else None."""
     try:
         response = httpx.get(f"{url}/readyz", timeout=5)
     except httpx.HTTPError:
         return None
-    return response.status_code, response.json()
-
-
-def _wait_for(probe, done, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        assert time.monotonic() < deadline, f"still {value!r}"
-        time.sleep(0.2)
+    return response.json() if response.status_code == status else None
 
 
 def test_stopping_serve_stops_its_worker(tmp_path: Path) -> None:
@@ -195,12 +186,13 @@ def test_stopping_serve_stops_its_worker(tmp_path: Path) -> None:
                             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        _wait_for(lambda: _readyz(f"http://127.0.0.1:{port}"),
-                  lambda r: r is not None and r[0] == 200)
+        wait_until(lambda: _readyz(f"http://127.0.0.1:{port}", 200), 60,
+                   "/readyz never answered 200")
         (worker,) = _children(proc.pid)
         proc.terminate()
         assert proc.wait(timeout=30) == 0
-        _wait_for(lambda: Path(f"/proc/{worker}").exists(), lambda alive: not alive)
+        wait_until(lambda: not Path(f"/proc/{worker}").exists(), 60,
+                   f"worker {worker} outlived mmx serve")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +22,7 @@ from exchange.core.config import Settings
 from exchange.core.db import session_scope
 from exchange.submissions.models import Submission
 from tests.api.conftest import csv_bytes, prepared_app
-from tests.conftest import SECRET
+from tests.conftest import SECRET, free_port, wait_until
 
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
                     "content-security-policy": "frame-ancestors 'none'",
@@ -178,19 +177,13 @@ class NoQueue:
 @contextlib.contextmanager
 def serve(app) -> Iterator[str]:
     """``app`` served by uvicorn on a free port, in this process: real HTTP, real sockets."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), 30, "uvicorn did not start")
+    assert server.started, "uvicorn stopped while starting"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
