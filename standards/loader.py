@@ -16,6 +16,7 @@ from standards.model import (
     Attribute,
     Code,
     Codelist,
+    Default,
     Dimension,
     IdentifierRule,
     MicrodataRule,
@@ -25,7 +26,7 @@ from standards.model import (
 )
 
 DATA_DIR = Path(str(resources.files("standards") / "data"))
-CURRENT_VERSION = "1.0.0"
+CURRENT_VERSION = "2.0.0"
 _ISO_SOURCE = SourceRef(file="ISO 3166-1 (pycountry)", line=0)
 
 
@@ -99,24 +100,34 @@ def _codelists(data_dir: Path, spec: dict[str, dict[str, str]]) -> dict[str, Cod
         if how.get("generated") != "iso3166_alpha3":
             raise ValueError(f"{cl_id}: unknown code list generator {how!r}")
         codes = _iso_countries()
-        name = {"en": "Countries (ISO 3166-1 alpha-3)", "ru": "Страны (ISO 3166-1 alpha-3)"}
+        name = {"en": "Countries (ISO 3166-1 alpha-3)", "ru": "Страны (ISO 3166-1 alpha-3)",
+                "fr": "Pays (ISO 3166-1 alpha-3)"}
         if "extra" in how:
             extra = _codelist_file(data_dir / how["extra"])
             codes = codes + extra.codes
-            name = {"en": "Citizenship", "ru": "Гражданство", "fr": "Nationalité"}
+            name = {lang: label.split(",")[0] for lang, label in extra.name.items()}
         out[cl_id] = Codelist(id=cl_id, version=CURRENT_VERSION, name=name, codes=codes)
     return out
 
 
 def _additivity(dim_id: str, raw: dict[str, Any], codelist: Codelist) -> Additivity:
+    """A total over the codes of a family, or over every code that is neither a total nor
+    "not applicable" (_Z) nor the sum of other codes."""
     total = raw["total"]
     family = raw.get("parts_family")
     parts = tuple(
         c.id
         for c in codelist.codes
-        if c.id != total and (family is None or c.properties.get("family") == family)
+        if c.id not in (total, "_Z") and not c.properties.get("parts")
+        and (family is None or c.properties.get("family") == family)
     )
     return Additivity(dimension=dim_id, total=total, parts=parts)
+
+
+def _default(raw: dict[str, Any] | None) -> Default | None:
+    if raw is None:
+        return None
+    return Default(default=raw.get("code"), source=raw.get("from"))
 
 
 def _regions(path: Path, areas: Codelist) -> dict[str, Region]:
@@ -161,6 +172,9 @@ def load_standard_from(data_dir: Path) -> Standard:
                 codelist=codelist,
                 pattern=raw.get("pattern"),
                 additivity=additivity,
+                default=_default(raw.get("default")),
+                subsets_of=(raw.get("subsets") or {}).get("total"),
+                band_systems=bool((raw.get("additive") or {}).get("band_systems")),
             )
         )
     attributes = tuple(
@@ -169,8 +183,9 @@ def load_standard_from(data_dir: Path) -> Standard:
             name=dict(a["name"]),
             codelist=codelists[a["codelist"]],
             required=bool(a.get("required", False)),
-            published_only=bool(a.get("published_only", False)),
-            missing_code=a.get("missing_code"),
+            missing_codes=tuple(a.get("missing_codes") or ()),
+            upload_codes=tuple(a["upload_codes"]) if "upload_codes" in a else None,
+            default=_default(a.get("default")),
         )
         for a in dsd["attributes"]
     )
