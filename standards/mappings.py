@@ -69,12 +69,13 @@ class MappingLog:
 
 def _country_names(standard: Standard) -> dict[str, str]:
     """alpha-2, official, common, English, French and Russian names of every ISO country ->
-    alpha-3, taken from the loaded CL_AREA (the loader already reads pycountry once)."""
+    alpha-3, taken from the loaded CL_AREA (the loader already reads pycountry once): its labels
+    and the ISO names a label replaced (``aliases``), so 'Киргизия' and 'Кыргызстан' both map."""
     names: dict[str, str] = {}
     for code in standard.codelists["CL_AREA"].codes:
         variants = {str(code.properties.get("alpha_2", "")),
                     str(code.properties.get("common_name", "")),
-                    *code.name.values(), *code.description.values()}
+                    *code.name.values(), *code.description.values(), *code.aliases}
         for variant in variants - {""}:
             names[variant.casefold()] = code.id
     return names

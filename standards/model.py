@@ -24,6 +24,9 @@ class Code:
     # Code-list specific properties (``family`` for population groups, ``kind`` for measures,
     # ``child``/``lower``/``upper`` for age bands, ``total`` for totals).
     properties: dict[str, object] = field(default_factory=dict)
+    # Other names of the code, accepted in uploads but never shown: for a country whose label was
+    # replaced by a natural short name, the ISO 3166 names it replaced ("Киргизия").
+    aliases: tuple[str, ...] = ()
 
     def label(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id
