@@ -101,7 +101,10 @@ def check_combinations(upload: Upload, report: Report, standard: Standard) -> Up
         found[key] = rows
         for i in rows[: report.max_per_rule].tolist():
             reasons.setdefault((i, key), clash)
-    found |= _mixed_units(upload, standard)
+    flagged = np.zeros(upload.height, dtype=bool)
+    for rows in found.values():
+        flagged[rows] = True
+    found |= _mixed_units(upload, flagged)
     if not found:
         return upload
     total = sum(rows.size for rows in found.values())
@@ -128,13 +131,14 @@ def check_combinations(upload: Upload, report: Report, standard: Standard) -> Up
     return upload.with_(bad=bad)
 
 
-def _mixed_units(upload: Upload, standard: Standard) -> dict[str, np.ndarray]:
-    """Rows of a measure given in a unit other than the first one it is given in."""
+def _mixed_units(upload: Upload, flagged: np.ndarray) -> dict[str, np.ndarray]:
+    """Rows of a measure given in a unit other than the first one it is given in (rows already
+    reported for their unit aside)."""
     units, measures = upload.coded.get("UNIT_MEASURE"), upload.coded.get("MEASURE")
     if units is None or measures is None or len(units.entries) < 2:
         return {}
     pair = measures.ids.astype(np.int64) * (len(units.entries) + 1) + units.ids
-    valid = (measures.ids >= 0) & (units.ids >= 0)
+    valid = (measures.ids >= 0) & (units.ids >= 0) & ~flagged
     first_unit: dict[int, int] = {}
     wrong = np.zeros(upload.height, dtype=bool)
     unique, first = np.unique(pair[valid], return_index=True)
