@@ -117,15 +117,16 @@ def nest_target(code: str, standard: Standard) -> str | None:
         return None
     low = int(match.group(1) or match.group(3))
     high = int(match.group(2)) if match.group(2) else None
-    fits: list[tuple[float, str]] = []
+    fits: list[tuple[float, int, str]] = []
     for band in standard.codelists["CL_AGE"].codes:
         lo, hi = band.properties.get("lower"), band.properties.get("upper")
         if lo is None:
             continue
         if low >= int(lo) and (hi is None or (high is not None and high <= int(hi))):
             width = float("inf") if hi is None else int(hi) - int(lo)  # type: ignore[arg-type]
-            fits.append((width, band.id))
-    return min(fits)[1] if fits else None
+            # Open-ended bands are all infinitely wide: the narrowest starts highest.
+            fits.append((width, -int(lo), band.id))  # type: ignore[call-overload]
+    return min(fits)[2] if fits else None
 
 
 def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Mappings
