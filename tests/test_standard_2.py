@@ -306,3 +306,18 @@ def test_emergency_weeks_validate_as_their_own_frequency(standard, validate_fram
     assert validate_frame(frame, country="KAZ", period="2026-W48").valid
     report = validate_frame(frame, country="KAZ", period=PERIOD)
     assert Rule.DECLARED_MATCH in report.counts
+
+
+def test_national_bands_in_a_unhcr_file_are_summed_into_unhcr_bands(example,
+                                                                    validate_frame) -> None:
+    """Y18T24 + Y25T59 (a national split) become Y18T59: the file stays in UNHCR bands."""
+    adults = example.filter(pl.col("AGE") == "Y18T59")
+    young = adults.with_columns(pl.lit("Y18T24").alias("AGE"),
+                                (pl.col("OBS_VALUE").cast(pl.Int64) // 3).cast(pl.Utf8))
+    older = adults.with_columns(pl.lit("Y25T59").alias("AGE"), (
+        pl.col("OBS_VALUE").cast(pl.Int64) - pl.col("OBS_VALUE").cast(pl.Int64) // 3)
+        .cast(pl.Utf8))
+    frame = pl.concat([example.filter(pl.col("AGE") != "Y18T59"), young, older])
+    report = validate_frame(frame)
+    assert report.valid, report.as_dict()
+    assert any("'Y18T24' -> Y18T59" in n for n in report.notes)

@@ -65,10 +65,11 @@ def build_schema(
         pl.Int64, checks=[_check(pa.Check.ge, 0, rule=Rule.NON_NEGATIVE)], nullable=True
     )
     for attr in standard.upload_attributes:
+        # A submitter may send only the ``upload_codes`` of an attribute that has them (C, N).
+        allowed = attr.upload_codes if attr.upload_codes is not None else attr.codelist.ids
         columns[attr.id] = pa.Column(
             pl.Categorical,
-            checks=[_check(pa.Check.isin, list(attr.upload_codes or attr.codelist.ids),
-                           rule=Rule.CODE_LIST)],
+            checks=[_check(pa.Check.isin, list(allowed), rule=Rule.CODE_LIST)],
             nullable=not attr.required,
             required=attr.required,
         )
