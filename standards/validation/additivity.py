@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from standards.model import Additivity, Standard
-from standards.validation.keys import DENSE_LIMIT, SeriesKeys, group_ids
+from standards.validation.keys import DENSE_LIMIT, SeriesKeys
 from standards.validation.report import Issue, Report, Rule
 
 # Dimensions a submission declares (one state, one quarter): a row off them is misfiled, and the
@@ -118,34 +118,50 @@ def _grouped_failures(keys: SeriesKeys, cells: Cells, dim: str, total_id: int,
     missing (status M) value, or with a row that has an error of its own, cannot be checked and
     is skipped: its error is already reported.
     """
-    code = keys.codes[dim]
-    # Group by the key without this dimension, with masks instead of row copies. Only the
-    # parts' sum needs a weighted bincount; a group's total row is unique, so it is scattered.
-    ids, n = group_ids(keys.without(dim))
-    is_total = code == total_id
-    part_lookup = np.zeros(keys.radix[dim], dtype=np.int64)
-    part_lookup[part_ids] = 1
-    is_part = part_lookup[code]
-    values, rows = cells.values, cells.rows
-    member = is_total | (is_part == 1)
+    # Only the breakdown's own rows (its total and its parts) take part, so a breakdown of a
+    # few measures among forty costs in proportion to its rows; the groups are the key with
+    # this dimension taken out (shared by every breakdown of the dimension).
+    role = np.zeros(keys.radix[dim], dtype=np.int8)
+    role[part_ids] = 1
+    role[total_id] = 2
+    all_ids, n = keys.groups_without(dim)
+    all_codes = keys.codes[dim]
+    role_of_row = role[all_codes]
+    member = np.flatnonzero(role_of_row > 0)
+    if member.size == all_codes.size:  # every row takes part: no copies
+        code, ids, role_of_member = all_codes, all_ids, role_of_row
+        values, rows, errored = cells.values, cells.rows, cells.unusable
+    else:
+        code, ids, role_of_member = all_codes[member], all_ids[member], role_of_row[member]
+        values, rows, errored = cells.values[member], cells.rows[member], \
+            cells.unusable[member]
+    if member.size * 4 < n:  # a breakdown of few rows: its own groups, numbered compactly
+        present = np.zeros(n, dtype=bool)
+        present[ids] = True
+        ids = (np.cumsum(present, dtype=np.int64) - 1)[ids]
+        n = int(ids.max()) + 1 if ids.size else 0
+    is_total = role_of_member == 2
+    part_mask = role_of_member == 1
     # A row with an error of its own spoils its breakdown; one filed under another state or
     # quarter spoils the breakdown it should have been in, so errors are spread over the
     # cell's breakdowns in every state and quarter of the file.
-    errored = cells.unusable & member
     unusable = errored
     if errored.any():
-        wide_ids, wide_n = group_ids(keys.without(dim, *DECLARED))
-        spoiled = np.bincount(wide_ids, weights=errored, minlength=wide_n) > 0
-        unusable = spoiled[wide_ids] & member
+        wide_ids, wide_n = keys.groups_without(dim, *DECLARED)
+        wide = wide_ids if member.size == all_codes.size else wide_ids[member]
+        spoiled = np.bincount(wide, weights=errored, minlength=wide_n) > 0
+        unusable = spoiled[wide]
 
     total_value = np.zeros(n, dtype=np.int64)
     total_row = np.full(n, -1, dtype=np.int64)
     total_value[ids[is_total]] = values[is_total]
     total_row[ids[is_total]] = rows[is_total]
-    parts = np.bincount(ids, weights=values * is_part, minlength=n)
-    # Part count and unusable count in one exact float64 pass (both far below 2**26).
-    counts = np.bincount(ids, weights=is_part + unusable * float(1 << 26), minlength=n)
-    n_unusable, n_parts = np.divmod(counts, float(1 << 26))
+    part_ids_of_rows = ids[part_mask]
+    parts = np.bincount(part_ids_of_rows, weights=values[part_mask], minlength=n)
+    n_parts = np.bincount(part_ids_of_rows, minlength=n)
+    n_unusable = np.bincount(ids[unusable], minlength=n) if unusable.any() else \
+        np.zeros(n, dtype=np.int64)
+    is_part = part_mask
     if anchor_ids != part_ids:
         anchor_lookup = np.zeros(keys.radix[dim], dtype=np.int64)
         anchor_lookup[anchor_ids] = 1

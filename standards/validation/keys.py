@@ -9,7 +9,8 @@ that small, grouping is ``numpy.bincount`` over a dense range instead of hashing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -44,6 +45,92 @@ class SeriesKeys:
         for dim in dimensions:
             key = key - np.multiply(self.codes[dim], self.stride[dim], dtype=np.int64)
         return key
+
+    def groups_without(self, *dimensions: str) -> tuple[np.ndarray, int]:
+        """Group ids of the rows by their key with ``dimensions`` taken out (computed once per
+        set of dimensions: every breakdown of a dimension shares them)."""
+        found = self._groups.get(dimensions)
+        if found is None:
+            found = self._groups[dimensions] = self._groups_without(*dimensions)
+        return found
+
+    @cached_property
+    def _groups(self) -> dict[tuple[str, ...], tuple[np.ndarray, int]]:
+        return {}
+
+    def _groups_without(self, *dimensions: str) -> tuple[np.ndarray, int]:
+        """Group ids ``0..n-1`` of the rows by their key with ``dimensions`` taken out.
+
+        With ten dimensions, most combinations of values never occur (needs only for some
+        measures, origins only for flows), so the packed key's range is far larger than the
+        file and grouping on it directly, or sorting it, costs more than every rule besides.
+        The small dimensions are therefore packed apart (their range is bounded by
+        ``JOINT_LIMIT``) and compacted by a lookup over that range, then combined with the
+        large ones: the result spans about as many ids as the file has rows, in linear time.
+        """
+        block = self._block
+        joint = block.joint_key.copy()
+        outer = block.outer_key.copy()
+        for dim in dimensions:
+            if dim in block.joint_stride:
+                joint -= self.codes[dim] * block.joint_stride[dim]
+            else:
+                outer -= self.codes[dim] * block.outer_stride[dim]
+        if not self.valid.all():  # rows with an invalid dimension: a group of their own each
+            invalid = ~self.valid
+            joint[invalid] = 0
+            outer[invalid] = 0
+        present = np.zeros(block.joint_size, dtype=bool)
+        present[joint] = True
+        compact = np.cumsum(present, dtype=np.int64) - 1
+        n_joint = int(compact[-1]) + 1 if compact.size else 1
+        combined = compact[joint] + n_joint * outer
+        if not self.valid.all():
+            combined = np.where(self.valid, combined,
+                                n_joint * block.outer_size + np.arange(combined.size))
+        return group_ids(combined)
+
+    @cached_property
+    def _block(self) -> _Block:
+        """Split the dimensions: the smallest ones, while the product of their radices stays
+        within ``JOINT_LIMIT``, and the others."""
+        joint_stride: dict[str, int] = {}
+        size = 1
+        for dim in sorted(self.codes, key=lambda d: self.radix[d]):
+            if size * self.radix[dim] > JOINT_LIMIT:
+                break
+            joint_stride[dim] = size
+            size *= self.radix[dim]
+        outer_stride: dict[str, int] = {}
+        outer_size = 1
+        for dim in self.codes:
+            if dim not in joint_stride:
+                outer_stride[dim] = outer_size
+                outer_size *= self.radix[dim]
+        n = self.key.size
+        joint_key = np.zeros(n, dtype=np.int64)
+        outer_key = np.zeros(n, dtype=np.int64)
+        for dim, stride in joint_stride.items():
+            joint_key += np.maximum(self.codes[dim], 0) * stride
+        for dim, stride in outer_stride.items():
+            outer_key += np.maximum(self.codes[dim], 0) * stride
+        return _Block(joint_stride=joint_stride, joint_size=size, joint_key=joint_key,
+                      outer_stride=outer_stride, outer_size=outer_size, outer_key=outer_key)
+
+
+# Largest range of the small dimensions' packed key (a boolean and an int64 array of this size
+# are allocated per grouping).
+JOINT_LIMIT = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Block:
+    joint_stride: dict[str, int]
+    joint_size: int
+    joint_key: np.ndarray
+    outer_stride: dict[str, int] = field(default_factory=dict)
+    outer_size: int = 1
+    outer_key: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def lookup(entries: pl.Series, codes: list[str]) -> np.ndarray:

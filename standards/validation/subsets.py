@@ -13,7 +13,7 @@ import numpy as np
 
 from standards.model import Standard
 from standards.validation.additivity import DECLARED, Cells
-from standards.validation.keys import SeriesKeys, group_ids
+from standards.validation.keys import SeriesKeys
 from standards.validation.report import Issue, Report, Rule
 
 
@@ -36,11 +36,11 @@ def check_subsets(keys: SeriesKeys, cells: Cells, report: Report, standard: Stan
                 parents.setdefault(str(within), []).append(code.id)
         if not parents:
             continue
-        ids, n = group_ids(keys.without(dim.id))
+        ids, n = keys.groups_without(dim.id)
         code = keys.codes[dim.id]
         unusable = cells.unusable
         if unusable.any():
-            wide_ids, wide_n = group_ids(keys.without(dim.id, *DECLARED))
+            wide_ids, wide_n = keys.groups_without(dim.id, *DECLARED)
             spoiled = np.bincount(wide_ids, weights=unusable, minlength=wide_n) > 0
             unusable = spoiled[wide_ids]
         for parent, members in parents.items():
