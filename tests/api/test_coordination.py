@@ -15,7 +15,9 @@ from exchange.audit.models import AuditEntry
 from exchange.audit.service import Action, verify_chain
 from exchange.core.db import session_scope
 from exchange.regional.models import RegionalObservation
+from mmx.main import cli as mmx
 from tests.api.conftest import csv_bytes
+from tests.api.test_hardening import serve
 from tests.conftest import corrupt
 
 SIGNOFF = "/api/v1/datasets/KAZ/2026-Q3/signoff"
@@ -202,9 +204,6 @@ def test_coordinator_cli_over_http(app, cli, settings, kaz, kaz_coordinator, har
                                    ) -> None:
     """`mmx signoff`, `mmx sendback`, `mmx consent` talk to a served exchange; `mmx status`
     shows the agency the coordinator's decision."""
-    from mmx.main import cli as mmx
-    from tests.api.test_hardening import serve
-
     with serve(app) as url:
         env = {"MMX_URL": url, "MMX_TOKEN": kaz_coordinator.token, "NO_COLOR": "1",
                "COLUMNS": "200"}

@@ -9,12 +9,14 @@ import re
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from exchange.audit.models import AuditEntry
 from exchange.audit.service import Action
 from exchange.core.config import get_settings
 from exchange.core.db import session_scope
+from exchange.regional.models import Participant, RegionalCoverage
 from mmx.main import cli as mmx
 from tests.api.conftest import csv_bytes
 
@@ -155,3 +157,26 @@ def test_admin_cli_manages_participants(cli, cli_env, settings, client, analyst)
         assert refused.exit_code == 2, (args, refused.output)
     assert [a[:2] for a in _actions(settings)[-2:]] == [
         ("cli", Action.PARTICIPANT_REMOVED), ("cli", Action.PARTICIPANT_SET)]
+
+
+def test_upgrade_prunes_former_members_and_rebuilds_stale_tables(
+        cli, cli_env, settings, client, account, analyst, upload, example) -> None:
+    """An installation seeded when China was listed in the wider region (before 000's
+    attendance list was read exactly) loses that participant at the next `mmx db upgrade`,
+    and tables left stale (as migration 0005 leaves them all) are rebuilt."""
+    upload(account("submitter", "KAZ"), _as(example, "KAZ"))
+    with session_scope(settings.resolved_database_url) as session:
+        session.add(Participant(region="WIDER_CENTRAL_ASIA", ref_area="CHN",
+                                first_period="2012-Q3"))
+        session.execute(sa.update(RegionalCoverage).values(stale=True, awaiting_signoff=[]))
+    assert _coverage(client, analyst, "WIDER_CENTRAL_ASIA")["stale"] is True
+
+    upgraded = cli.invoke(mmx, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "0 new regional participant(s)" in upgraded.stdout
+    assert "3 regional table(s) rebuilt" in upgraded.stdout
+    wider = _coverage(client, analyst, "WIDER_CENTRAL_ASIA")
+    assert wider["stale"] is False and wider["awaiting_signoff"] == ["KAZ"]
+    assert "CHN" not in wider["expected"]
+    assert ("system", Action.PARTICIPANT_REMOVED,
+            "region/WIDER_CENTRAL_ASIA/participants/CHN") in _actions(settings)
