@@ -16,6 +16,7 @@ from standards.model import (
     Attribute,
     Code,
     Codelist,
+    Default,
     Dimension,
     IdentifierRule,
     MicrodataRule,
@@ -25,7 +26,7 @@ from standards.model import (
 )
 
 DATA_DIR = Path(str(resources.files("standards") / "data"))
-CURRENT_VERSION = "1.0.0"
+CURRENT_VERSION = "2.0.0"
 _ISO_SOURCE = SourceRef(file="ISO 3166-1 (pycountry)", line=0)
 
 
@@ -65,17 +66,35 @@ def _codelist_file(path: Path) -> Codelist:
     )
 
 
-def _iso_countries() -> tuple[Code, ...]:
-    """ISO 3166-1 alpha-3 from pycountry, with the Russian and French names it ships."""
+COUNTRY_LANGUAGES = ("en", "ru", "fr")
+
+
+def _country_labels(path: Path) -> dict[str, dict[str, str]]:
+    """Natural short names (en, ru, fr) that replace the generated ISO names of some countries."""
+    raw = read_data_file(path)
+    labels: dict[str, dict[str, str]] = {}
+    for alpha_3, name in (raw.get("labels") or {}).items():
+        if not isinstance(name, dict) or set(name) != set(COUNTRY_LANGUAGES) or not all(
+                isinstance(v, str) and v.strip() for v in name.values()):
+            raise ValueError(f"{path.name}: {alpha_3} needs a label in each of "
+                             f"{', '.join(COUNTRY_LANGUAGES)}, got {name!r}")
+        labels[str(alpha_3)] = {lang: name[lang].strip() for lang in COUNTRY_LANGUAGES}
+    return labels
+
+
+def _iso_countries(labels: dict[str, dict[str, str]]) -> tuple[Code, ...]:
+    """ISO 3166-1 alpha-3 from pycountry, with the Russian and French names it ships. A country
+    in ``labels`` is labelled with those names instead; the ISO names it replaces stay aliases."""
     translations = {
         lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
-        for lang in ("ru", "fr")
+        for lang in COUNTRY_LANGUAGES if lang != "en"
     }
     codes = []
     for country in sorted(pycountry.countries, key=lambda c: c.alpha_3):
-        name = {"en": country.name}
+        iso_name = {"en": country.name}
         for lang, tr in translations.items():
-            name[lang] = tr.gettext(country.name)
+            iso_name[lang] = tr.gettext(country.name)
+        name = labels.get(country.alpha_3, iso_name)
         codes.append(
             Code(
                 id=country.alpha_3,
@@ -85,38 +104,58 @@ def _iso_countries() -> tuple[Code, ...]:
                 properties={"alpha_2": country.alpha_2, "numeric": country.numeric,
                             **({"common_name": country.common_name}
                                if hasattr(country, "common_name") else {})},
+                aliases=tuple(dict.fromkeys(
+                    n for n in iso_name.values() if n not in name.values())),
             )
         )
+    unknown = sorted(set(labels) - {c.id for c in codes})
+    if unknown:
+        raise ValueError(f"country labels for codes that are not ISO 3166-1 alpha-3: {unknown}")
     return tuple(codes)
 
 
 def _codelists(data_dir: Path, spec: dict[str, dict[str, str]]) -> dict[str, Codelist]:
     out: dict[str, Codelist] = {}
+    countries: dict[str, tuple[Code, ...]] = {}  # labels file -> the generated ISO codes
     for cl_id, how in spec.items():
         if "file" in how:
             out[cl_id] = _codelist_file(data_dir / how["file"])
             continue
         if how.get("generated") != "iso3166_alpha3":
             raise ValueError(f"{cl_id}: unknown code list generator {how!r}")
-        codes = _iso_countries()
-        name = {"en": "Countries (ISO 3166-1 alpha-3)", "ru": "Страны (ISO 3166-1 alpha-3)"}
+        labels_file = how.get("labels", "")
+        if labels_file not in countries:
+            labels = _country_labels(data_dir / labels_file) if labels_file else {}
+            countries[labels_file] = _iso_countries(labels)
+        codes = countries[labels_file]
+        name = {"en": "Countries (ISO 3166-1 alpha-3)", "ru": "Страны (ISO 3166-1 alpha-3)",
+                "fr": "Pays (ISO 3166-1 alpha-3)"}
         if "extra" in how:
             extra = _codelist_file(data_dir / how["extra"])
             codes = codes + extra.codes
-            name = {"en": "Citizenship", "ru": "Гражданство", "fr": "Nationalité"}
+            name = {lang: label.split(",")[0] for lang, label in extra.name.items()}
         out[cl_id] = Codelist(id=cl_id, version=CURRENT_VERSION, name=name, codes=codes)
     return out
 
 
 def _additivity(dim_id: str, raw: dict[str, Any], codelist: Codelist) -> Additivity:
+    """A total over the codes of a family, or over every code that is neither a total nor
+    "not applicable" (_Z) nor the sum of other codes."""
     total = raw["total"]
     family = raw.get("parts_family")
     parts = tuple(
         c.id
         for c in codelist.codes
-        if c.id != total and (family is None or c.properties.get("family") == family)
+        if c.id not in (total, "_Z") and not c.properties.get("parts")
+        and (family is None or c.properties.get("family") == family)
     )
     return Additivity(dimension=dim_id, total=total, parts=parts)
+
+
+def _default(raw: dict[str, Any] | None) -> Default | None:
+    if raw is None:
+        return None
+    return Default(default=raw.get("code"), source=raw.get("from"))
 
 
 def _regions(path: Path, areas: Codelist) -> dict[str, Region]:
@@ -161,6 +200,9 @@ def load_standard_from(data_dir: Path) -> Standard:
                 codelist=codelist,
                 pattern=raw.get("pattern"),
                 additivity=additivity,
+                default=_default(raw.get("default")),
+                subsets_of=(raw.get("subsets") or {}).get("total"),
+                band_systems=bool((raw.get("additive") or {}).get("band_systems")),
             )
         )
     attributes = tuple(
@@ -169,8 +211,9 @@ def load_standard_from(data_dir: Path) -> Standard:
             name=dict(a["name"]),
             codelist=codelists[a["codelist"]],
             required=bool(a.get("required", False)),
-            published_only=bool(a.get("published_only", False)),
-            missing_code=a.get("missing_code"),
+            missing_codes=tuple(a.get("missing_codes") or ()),
+            upload_codes=tuple(a["upload_codes"]) if "upload_codes" in a else None,
+            default=_default(a.get("default")),
         )
         for a in dsd["attributes"]
     )

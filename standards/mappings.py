@@ -14,12 +14,39 @@ BAND = re.compile(r"^Y(\d+)T(\d+)$|^Y_GE(\d+)$")
 
 
 @dataclass(frozen=True)
+class Move:
+    """Rows whose columns hold every ``when`` value get the ``set`` values (several columns at
+    once: 1.0.0's POP_GROUP=VOT became POP_GROUP=_T, SPEC_NEED=VOT)."""
+
+    when: dict[str, str]
+    set: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What lifts a file of one version of the standard to the next one."""
+
+    source: str
+    target: str
+    moves: tuple[Move, ...] = ()
+    renames: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> old -> new
+
+
+@dataclass(frozen=True)
 class Mappings:
     aliases: dict[str, dict[str, str]]  # dimension -> casefolded variant -> code
-    versions: dict[str, dict[str, dict[str, str]]]  # version -> dimension -> old -> new
+    steps: dict[str, Step]  # older version -> the step to the next one
 
     def known_versions(self) -> tuple[str, ...]:
-        return (CURRENT_VERSION, *sorted(self.versions))
+        return (CURRENT_VERSION, *sorted(self.steps, reverse=True))
+
+    def chain(self, version: str) -> list[Step]:
+        """The steps from ``version`` to the current one (none for the current version)."""
+        steps = []
+        while version != CURRENT_VERSION and version in self.steps:
+            steps.append(self.steps[version])
+            version = self.steps[version].target
+        return steps
 
 
 @dataclass
@@ -42,12 +69,13 @@ class MappingLog:
 
 def _country_names(standard: Standard) -> dict[str, str]:
     """alpha-2, official, common, English, French and Russian names of every ISO country ->
-    alpha-3, taken from the loaded CL_AREA (the loader already reads pycountry once)."""
+    alpha-3, taken from the loaded CL_AREA (the loader already reads pycountry once): its labels
+    and the ISO names a label replaced (``aliases``), so 'Киргизия' and 'Кыргызстан' both map."""
     names: dict[str, str] = {}
     for code in standard.codelists["CL_AREA"].codes:
         variants = {str(code.properties.get("alpha_2", "")),
                     str(code.properties.get("common_name", "")),
-                    *code.name.values(), *code.description.values()}
+                    *code.name.values(), *code.description.values(), *code.aliases}
         for variant in variants - {""}:
             names[variant.casefold()] = code.id
     return names
@@ -62,9 +90,18 @@ def load_mappings() -> Mappings:
         base = dict(countries) if dim in ("CITIZENSHIP", "REF_AREA") else {}
         base.update({str(k).casefold(): str(v) for k, v in table.items()})
         aliases[dim] = base
-    versions = {str(v): {d: {str(a): str(b) for a, b in t.items()} for d, t in dims.items()}
-                for v, dims in raw["versions"].items()}
-    return Mappings(aliases=aliases, versions=versions)
+    steps = {
+        str(v): Step(
+            source=str(v), target=str(raw_step["to"]),
+            moves=tuple(Move(when={k: str(x) for k, x in m["when"].items()},
+                             set={k: str(x) for k, x in m["set"].items()})
+                        for m in raw_step.get("move") or ()),
+            renames={d: {str(a): str(b) for a, b in t.items()}
+                     for d, t in (raw_step.get("rename") or {}).items()},
+        )
+        for v, raw_step in raw["versions"].items()
+    }
+    return Mappings(aliases=aliases, steps=steps)
 
 
 def known_versions() -> tuple[str, ...]:
@@ -73,38 +110,38 @@ def known_versions() -> tuple[str, ...]:
 
 
 def nest_target(code: str, standard: Standard) -> str | None:
-    """The one standard age band a national band lies in, or None (straddles, or not a band)."""
+    """The narrowest standard age band a national band lies in (bands of every system count;
+    the coarse Y_LT18/Y_GE18 too), or None (straddles them all, or not a band)."""
     match = BAND.match(code)
     if not match:
         return None
     low = int(match.group(1) or match.group(3))
     high = int(match.group(2)) if match.group(2) else None
-    fits = []
+    fits: list[tuple[float, str]] = []
     for band in standard.codelists["CL_AGE"].codes:
         lo, hi = band.properties.get("lower"), band.properties.get("upper")
         if lo is None:
             continue
         if low >= int(lo) and (hi is None or (high is not None and high <= int(hi))):
-            fits.append(band.id)
-    return fits[0] if len(fits) == 1 else None
+            width = float("inf") if hi is None else int(hi) - int(lo)  # type: ignore[arg-type]
+            fits.append((width, band.id))
+    return min(fits)[1] if fits else None
 
 
-def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Mappings,
-              version: str) -> dict[str, tuple[str, str]]:
+def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Mappings
+              ) -> dict[str, tuple[str, str]]:
     """For the distinct values of one column: value -> (code, kind), for values that are not
-    codes already but that a table maps. Works on distinct values, never on rows."""
+    codes already but that an alias or the age nesting maps. Works on distinct values, never
+    on rows. (Codes of older versions are lifted before, step by step.)"""
     codelist = standard.dimension[dim].codelist if dim in standard.dimension else None
     if codelist is None:
         return {}
-    renames = mappings.versions.get(version, {}).get(dim, {})
     aliases = mappings.aliases.get(dim, {})
     out: dict[str, tuple[str, str]] = {}
     for value in vocabulary:
         if value.strip().upper() in codelist:
             continue  # a code padded or in lower case: flagged with a hint, not silently fixed
-        if value in renames:
-            out[value] = (renames[value], f"version {version}")
-        elif value.strip().casefold() in aliases:
+        if value.strip().casefold() in aliases:
             out[value] = (aliases[value.strip().casefold()], "alias")
         elif dim == "AGE" and (target := nest_target(value.strip(), standard)) is not None:
             out[value] = (target, "nested band")

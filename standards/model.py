@@ -24,6 +24,9 @@ class Code:
     # Code-list specific properties (``family`` for population groups, ``kind`` for measures,
     # ``child``/``lower``/``upper`` for age bands, ``total`` for totals).
     properties: dict[str, object] = field(default_factory=dict)
+    # Other names of the code, accepted in uploads but never shown: for a country whose label was
+    # replaced by a natural short name, the ISO 3166 names it replaced ("Киргизия").
+    aliases: tuple[str, ...] = ()
 
     def label(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id
@@ -58,6 +61,19 @@ class Additivity:
     dimension: str
     total: str
     parts: tuple[str, ...]
+    # Checked only where one of these parts is given (empty: any part). Y_LT18 + Y_GE18 + _U
+    # = _T is not judged in a file that gives bands and _U but no coarse totals.
+    anchors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Default:
+    """How a column left out of a file is filled: a constant code, or a code read from another
+    column's value (``from``: FREQ from the period's form, COUNTERPART_AREA and UNIT_MEASURE
+    from the measure)."""
+
+    default: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,17 @@ class Dimension:
     codelist: Codelist | None = None
     pattern: str | None = None
     additivity: Additivity | None = None
+    default: Default | None = None
+    # Every other code of the dimension is a subset of this one (never summed into it).
+    subsets_of: str | None = None
+    # The dimension's codes belong to band systems (CL_AGE ``systems``): a file uses one and
+    # adds up within it.
+    band_systems: bool = False
+
+    @property
+    def column(self) -> str:
+        """The database column of the dimension (TIME_PERIOD is ``period``)."""
+        return "period" if self.id == "TIME_PERIOD" else self.id.lower()
 
 
 @dataclass(frozen=True)
@@ -76,8 +103,15 @@ class Attribute:
     name: dict[str, str]
     codelist: Codelist
     required: bool = False
-    published_only: bool = False
-    missing_code: str | None = None
+    # Codes that allow (and require) an empty OBS_VALUE.
+    missing_codes: tuple[str, ...] = ()
+    # Codes a submitter may send; None: all of the code list.
+    upload_codes: tuple[str, ...] | None = None
+    default: Default | None = None
+
+    @property
+    def column(self) -> str:
+        return self.id.lower()
 
 
 @dataclass(frozen=True)
@@ -140,12 +174,22 @@ class Standard:
 
     @cached_property
     def upload_attributes(self) -> tuple[Attribute, ...]:
-        """Attributes a submitter may send; ``published_only`` ones are set by the exchange."""
-        return tuple(a for a in self.attributes if not a.published_only)
+        """Attributes a submitter may send (all of them; some with a restricted set of codes)."""
+        return self.attributes
 
     @cached_property
     def upload_columns(self) -> tuple[str, ...]:
         return (*self.dimension_ids, self.measure, *(a.id for a in self.upload_attributes))
+
+    @cached_property
+    def required_columns(self) -> tuple[str, ...]:
+        """Columns a file must have: the dimensions that have no default, and OBS_VALUE."""
+        return (*(d.id for d in self.dimensions if d.default is None), self.measure)
+
+    @cached_property
+    def status_attribute(self) -> Attribute | None:
+        """The attribute whose codes mark a value as missing (OBS_STATUS)."""
+        return next((a for a in self.attributes if a.missing_codes), None)
 
     @cached_property
     def codelist_columns(self) -> tuple[str, ...]:
@@ -155,7 +199,17 @@ class Standard:
 
     @cached_property
     def additive_breakdowns(self) -> tuple[Additivity, ...]:
-        return tuple(d.additivity for d in self.dimensions if d.additivity is not None)
+        """Breakdowns that hold in every file: a dimension's total over its parts (band systems
+        aside: see ``standards.bands``) and every code declared as the sum of ``parts``."""
+        out: list[Additivity] = []
+        for d in self.dimensions:
+            if d.additivity is not None and not d.band_systems:
+                out.append(d.additivity)
+            if d.codelist is None or d.band_systems:
+                continue
+            out.extend(Additivity(dimension=d.id, total=c.id, parts=tuple(c.properties["parts"]))
+                       for c in d.codelist.codes if c.properties.get("parts"))
+        return tuple(out)
 
     def region_members(self, region_id: str) -> frozenset[str]:
         """Members of a region including those of its sub-regions, transitively."""

@@ -195,6 +195,19 @@ def test_standard_show_code_list_in_russian(cli) -> None:
     assert "Female" not in result.stdout
 
 
+def test_standard_show_countries_with_natural_short_names(cli) -> None:
+    """Country labels are short names people read, not ISO's inverted list forms."""
+    ru = run(cli, "standard", "show", "REF_AREA", "--lang", "ru")
+    assert ru.exit_code == 0, ru.output
+    assert "Кыргызстан" in ru.stdout and "Киргизия" not in ru.stdout
+    fr = run(cli, "standard", "show", "CITIZENSHIP", "--lang", "fr")
+    assert fr.exit_code == 0, fr.output
+    assert "Fédération de Russie" in fr.stdout and "Apatride" in fr.stdout
+    assert ", état" not in fr.stdout and ", République" not in fr.stdout
+    en = run(cli, "standard", "show", "CL_AREA")
+    assert "Iran, Islamic Republic of" not in en.stdout and "Republic of Korea" in en.stdout
+
+
 def test_standard_show_code_list_by_its_id(cli) -> None:
     result = run(cli, "standard", "show", "CL_POP_GROUP")
     assert result.exit_code == 0, result.output

@@ -137,7 +137,7 @@ def set_participant(
     from exchange.core.db import session_scope
     from exchange.regional.service import set_participant as put
 
-    _require_quarter(first_period)
+    _require_period(first_period, quarter=True)
     with _problems(), session_scope(database_url()) as session:
         put(session, region=region.upper(), ref_area=state.upper(), first_period=first_period,
             actor="cli")
@@ -158,13 +158,13 @@ def remove_participant(region: Region, state: State) -> None:
 @regions_app.command("coverage")
 def coverage(
     region: Region,
-    period: Annotated[str, typer.Argument(help="Quarter, YYYY-Qn.")],
+    period: Annotated[str, typer.Argument(help="Quarter YYYY-Qn, or week YYYY-Www.")],
 ) -> None:
-    """Whom the region's table for a quarter includes, awaits the sign-off of, and misses."""
+    """Whom the region's table for a period includes, awaits the sign-off of, and misses."""
     from exchange.core.db import session_scope
     from exchange.regional.service import coverage as read
 
-    _require_quarter(period)
+    _require_period(period)
     with _problems(), session_scope(database_url(), writes=False) as session:
         view = read(session, region=region.upper(), period=period)
     for label, states in (("expected", view.expected), ("included", view.included),
@@ -187,11 +187,15 @@ def _problems() -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
-def _require_quarter(period: str) -> None:
+def _require_period(period: str, quarter: bool = False) -> None:
+    """Exit 2 unless ``period`` is a quarter (or, unless ``quarter``, a week) of the standard."""
+    from exchange.regional.service import QUARTER_PATTERN
     from standards import load_standard
 
-    if not re.fullmatch(load_standard().dimension["TIME_PERIOD"].pattern or "", period):
-        typer.echo(f"error: {period!r} is not a quarter (YYYY-Qn)", err=True)
+    pattern = QUARTER_PATTERN if quarter else load_standard().dimension["TIME_PERIOD"].pattern
+    if not re.fullmatch(pattern or "", period):
+        typer.echo(f"error: {period!r} is not a {'quarter (YYYY-Qn)' if quarter else 'period'}",
+                   err=True)
         raise typer.Exit(2)
 
 

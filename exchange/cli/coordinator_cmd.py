@@ -13,7 +13,7 @@ import typer
 from exchange.cli.submit_cmd import ClientId, ClientSecret, Token, Url, connect
 
 Country = Annotated[str, typer.Argument(help="Your state (ISO alpha-3).")]
-Period = Annotated[str, typer.Argument(help="Quarter, YYYY-Qn.")]
+Period = Annotated[str, typer.Argument(help="Quarter YYYY-Qn, or emergency week YYYY-Www.")]
 Revision = Annotated[int | None, typer.Option(
     min=1, help="The revision you reviewed; refused unless it is the current harmonized one.")]
 

@@ -65,13 +65,17 @@ class ExchangeClient:
         self.token = response.json()["access_token"]
         return self.token
 
-    def submit(self, path: Path, country: str, period: str, *, emergency: bool = False
-               ) -> dict[str, Any]:
+    def submit(self, path: Path, country: str, period: str, *, emergency: bool = False,
+               standard_version: str | None = None, rounding: int = 0) -> dict[str, Any]:
         key = upload_key(path, country, period)
+        data = {"ref_area": country, "period": period, "emergency": str(emergency).lower(),
+                "rounding": str(rounding)}
+        if standard_version:
+            data["standard_version"] = standard_version
         with self._client() as http, path.open("rb") as fh:
             response = _check(http.post(
                 "/api/v1/submissions",
-                data={"ref_area": country, "period": period, "emergency": str(emergency).lower()},
+                data=data,
                 files={"file": (path.name, fh, "application/octet-stream")},
                 headers={"Idempotency-Key": key}))
         return response.json()  # type: ignore[no-any-return]

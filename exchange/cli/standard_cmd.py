@@ -33,12 +33,15 @@ def show(
         for col in ("position", "concept", "name", "code list / format", "codes"):
             table.add_column(col)
         for d in standard.dimensions:
-            table.add_row(str(d.position + 1), d.id, d.name.get(lang, d.name["en"]),
+            optional = "" if d.default is None else (
+                f" (optional; default {d.default.default})" if d.default.default else
+                f" (optional; default from {d.default.source})")
+            table.add_row(str(d.position + 1), d.id, d.name.get(lang, d.name["en"]) + optional,
                           d.codelist.id if d.codelist else f"pattern {d.pattern}",
                           str(len(d.codelist.codes)) if d.codelist else "")
         table.add_row("", standard.measure, "count (non-negative integer)", "", "")
         for a in standard.attributes:
-            note = " (published data only)" if a.published_only else ""
+            note = f" (upload: {', '.join(a.upload_codes)})" if a.upload_codes else ""
             table.add_row("", a.id, a.name.get(lang, a.name["en"]) + note, a.codelist.id,
                           str(len(a.codelist.codes)))
         console.print(table)
@@ -75,7 +78,7 @@ def show(
 
 def example(
     country: Annotated[str, typer.Option(help="Reporting state, ISO alpha-3.")] = "KAZ",
-    period: Annotated[str, typer.Option(help="Quarter, YYYY-Qn.")] = "2026-Q3",
+    period: Annotated[str, typer.Option(help="Quarter YYYY-Qn, or week YYYY-Www.")] = "2026-Q3",
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="File to write; default prints to standard output.")] = None,
     file_format: Annotated[FileFormat, typer.Option(
@@ -85,10 +88,13 @@ def example(
         = None,
     all_measures: Annotated[bool, typer.Option(
         help="Every measure for every group (large files for load tests).")] = False,
+    bands: Annotated[str, typer.Option(
+        help="Age bands: unhcr (0-4, 5-11, 12-17, 18-59, 60+), eurostat (<14, 14-17, 18-34, "
+        "35-64, 65+), base (both nest into it) or coarse (under 18 / 18+).")] = "unhcr",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")]
         = 2026,
 ) -> None:
-    """Write a valid example quarterly submission: what a correct file looks like."""
+    """Write a valid example submission (a quarter, or a week of the emergency series)."""
     from standards import load_standard
     from standards.example import example_frame, with_dataflow
 
@@ -98,13 +104,17 @@ def example(
         typer.echo(f"Unknown country {country!r}: use an ISO 3166-1 alpha-3 code.", err=True)
         raise typer.Exit(2)
     if not re.fullmatch(standard.dimension["TIME_PERIOD"].pattern or "", period):
-        typer.echo(f"Bad period {period!r}: write YYYY-Qn, e.g. 2026-Q3.", err=True)
+        typer.echo(f"Bad period {period!r}: write YYYY-Qn (e.g. 2026-Q3) or YYYY-Www.",
+                   err=True)
+        raise typer.Exit(2)
+    if bands not in ("unhcr", "eurostat", "base", "coarse"):
+        typer.echo(f"Unknown bands {bands!r}: unhcr, eurostat, base or coarse.", err=True)
         raise typer.Exit(2)
     if file_format not in (FileFormat.CSV, FileFormat.SDMX_CSV):
         typer.echo("mmx example writes csv or sdmx-csv.", err=True)
         raise typer.Exit(2)
     frame = example_frame(standard, country, period, citizenships=citizenships,
-                          all_measures=all_measures, seed=seed)
+                          all_measures=all_measures, bands=bands, seed=seed)
     if file_format == FileFormat.SDMX_CSV:
         frame = with_dataflow(frame, standard)
     if output is None:

@@ -54,12 +54,20 @@ def token(url: Url = None, client_id: ClientId = None, client_secret: ClientSecr
 def submit(
     file: Annotated[Path, typer.Argument(help="CSV, SDMX-CSV or XLSX file to submit.")],
     country: Annotated[str, typer.Option(help="Declared reporting state (ISO alpha-3).")],
-    period: Annotated[str, typer.Option(help="Declared quarter, YYYY-Qn.")],
+    period: Annotated[str, typer.Option(
+        help="Declared period: a quarter YYYY-Qn, or a week YYYY-Www for emergency figures.")],
     url: Url = None,
     client_id: ClientId = None,
     client_secret: ClientSecret = None,
     access_token: Token = None,
-    emergency: Annotated[bool, typer.Option(help="Out-of-cycle emergency submission.")] = False,
+    emergency: Annotated[bool, typer.Option(
+        help="Out-of-cycle emergency submission (the period must be a week).")] = False,
+    standard_version: Annotated[str | None, typer.Option(
+        help="Version of the standard the file follows (default: the current one); older "
+        "versions are mapped forward.")] = None,
+    rounding: Annotated[int, typer.Option(
+        min=0, max=1000, help="The base the figures are rounded to (e.g. 5); 0: not rounded.")
+    ] = 0,
     wait: Annotated[float, typer.Option(
         help="Seconds to wait for the server's verdict (0: do not wait).")] = 120,
     force: Annotated[bool, typer.Option(
@@ -75,7 +83,11 @@ def submit(
 
     console = Console()
     country = country.upper()
-    report = validate_file(file, country=country, period=period)
+    from standards.loader import CURRENT_VERSION
+
+    report = validate_file(file, country=country, period=period,
+                           standard_version=standard_version or CURRENT_VERSION,
+                           rounding=rounding)
     if not report.valid:
         render_report(report, console, str(file))
         if not force:
@@ -83,7 +95,8 @@ def submit(
             raise typer.Exit(report.exit_code)
     try:
         client = connect(url, access_token, client_id, client_secret)
-        created = client.submit(file, country, period, emergency=emergency)
+        created = client.submit(file, country, period, emergency=emergency,
+                                standard_version=standard_version, rounding=rounding)
         console.print(f"Uploaded as submission {created['id']} (revision {created['revision']} "
                       f"of {country} {period}); status {created['status']}.")
         current = client.wait(created["id"], wait) if wait > 0 else created

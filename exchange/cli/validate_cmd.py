@@ -54,12 +54,16 @@ def validate(
     country: Annotated[str | None, typer.Option(
         help="Declared reporting state (ISO alpha-3); every REF_AREA must match it.")] = None,
     period: Annotated[str | None, typer.Option(
-        help="Declared quarter, YYYY-Qn; every TIME_PERIOD must match it.")] = None,
+        help="Declared period (quarter YYYY-Qn or emergency week YYYY-Www); every "
+        "TIME_PERIOD must match it.")] = None,
     file_format: Annotated[FileFormat, typer.Option(
         "--format", help="Input format; auto looks at the file.")] = FileFormat.AUTO,
     standard_version: Annotated[str | None, typer.Option(
         help="Version of the standard the file follows (default: the current one); older "
         "versions are mapped forward.")] = None,
+    rounding: Annotated[int, typer.Option(
+        min=0, max=1000, help="The base the figures are rounded to (e.g. 5); breakdowns are "
+        "then checked within the rounding tolerance. 0: not rounded.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     max_per_rule: Annotated[int, typer.Option(
         min=1, max=100_000, help="Examples kept per rule (counts stay exact).")] = 100,
@@ -73,12 +77,13 @@ def validate(
     err = Console(stderr=True)
     if as_json or not err.is_terminal:
         report = validate_file(file, country=country, period=period, file_format=file_format,
-                               max_per_rule=max_per_rule, standard_version=standard_version)
+                               max_per_rule=max_per_rule, standard_version=standard_version,
+                               rounding=rounding)
     else:
         with err.status("Validating…") as status:
             report = validate_file(file, country=country, period=period,
                                    file_format=file_format, max_per_rule=max_per_rule,
-                                   standard_version=standard_version,
+                                   standard_version=standard_version, rounding=rounding,
                                    progress=lambda msg: status.update(f"{msg}…"))
     if as_json:
         typer.echo(json.dumps({"file": str(file), **report.as_dict()}, ensure_ascii=False,

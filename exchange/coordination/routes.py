@@ -18,8 +18,8 @@ from exchange.web.enums import PERIOD_PATTERN, RefArea
 
 router = APIRouter(tags=["national coordinators"])
 Area = Annotated[RefArea, Path(description="The state (ISO 3166-1 alpha-3).")]
-Period = Annotated[str, Path(pattern=PERIOD_PATTERN, description="The quarter, YYYY-Qn.",
-                             examples=["2026-Q3"])]
+Period = Annotated[str, Path(pattern=PERIOD_PATTERN, description="The quarter (YYYY-Qn) or "
+                             "emergency week (YYYY-Www).", examples=["2026-Q3"])]
 Coordinator = Annotated[Principal, Depends(allowed(Permission.SIGN_OFF))]
 ConsentReader = Annotated[Principal, Depends(allowed(Permission.VIEW_CONSENT))]
 ConsentSetter = Annotated[Principal, Depends(allowed(Permission.SET_CONSENT))]

@@ -9,9 +9,12 @@ from sqlmodel import Field, SQLModel
 class ObservationKey(SQLModel):
     """The dimensions shared by national and regional observations (REF_AREA aside)."""
 
-    period: str = Field(max_length=7)
+    freq: str = Field(default="Q", max_length=1)
+    period: str = Field(max_length=8)
+    counterpart_area: str = Field(default="_Z", max_length=4)
     pop_group: str = Field(max_length=10)
-    measure: str = Field(max_length=12)
+    spec_need: str = Field(default="_T", max_length=10)
+    measure: str = Field(max_length=20)
     citizenship: str = Field(max_length=4)
     sex: str = Field(max_length=2)
     age: str = Field(max_length=8)
@@ -36,4 +39,7 @@ class Observation(ObservationKey, table=True):
     ref_area: str = Field(max_length=3)
     value: int | None = Field(default=None, sa_type=sa.BigInteger)
     obs_status: str | None = Field(default=None, max_length=1)
+    unit_measure: str | None = Field(default=None, max_length=10)
+    # C or N when the sender flagged the cell: it is never published (disclosure control).
+    conf_status: str | None = Field(default=None, max_length=1)
     derived: bool = False

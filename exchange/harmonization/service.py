@@ -18,12 +18,16 @@ from standards import load_standard
 from standards.harmonize import derive_totals, load_harmonized
 from standards.validation.limits import ReadLimits
 
-COLUMNS = {"REF_AREA": "ref_area", "TIME_PERIOD": "period", "POP_GROUP": "pop_group",
-           "MEASURE": "measure", "CITIZENSHIP": "citizenship", "SEX": "sex", "AGE": "age",
-           "OBS_VALUE": "value", "OBS_STATUS": "obs_status", "DERIVED": "derived"}
-OBSERVATION_COLUMNS = ["dataset_id", "submission_id", "revision", "ref_area", "period",
-                       "pop_group", "measure", "citizenship", "sex", "age", "value",
-                       "obs_status", "derived"]
+
+def _columns() -> dict[str, str]:
+    """The standard's columns -> the observation table's (declared once, in the DSD)."""
+    standard = load_standard()
+    return {**{d.id: d.column for d in standard.dimensions}, standard.measure: "value",
+            **{a.id: a.column for a in standard.attributes}, "DERIVED": "derived"}
+
+
+COLUMNS = _columns()
+OBSERVATION_COLUMNS = ["dataset_id", "submission_id", "revision", *COLUMNS.values()]
 
 
 def harmonized_rows(store: FileStore, submission: Submission, limits: ReadLimits

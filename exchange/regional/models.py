@@ -56,12 +56,15 @@ class RegionalCoverage(SQLModel, table=True):
     __tablename__ = "regional_coverage"
 
     region: str = Field(primary_key=True, max_length=40)
-    period: str = Field(primary_key=True, max_length=7)
+    period: str = Field(primary_key=True, max_length=8)
     included: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     provisional: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     # Harmonized, but the current revision is not signed off: not in the sums.
     awaiting_signoff: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     missing: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # The age bands the table is built on: the finest every included state reports (always
+    # at least Y_LT18, Y_GE18 and _T).
+    age_bands: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     # Set when a member's observations change; a rebuild clears it. Rebuild tasks that find the
     # table fresh skip, so twenty states arriving at once do not cost twenty full rebuilds.
     stale: bool = True

@@ -7,15 +7,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from exchange.regional.models import Participant
-from exchange.regional.service import CoverageView
-from exchange.web.enums import PERIOD_PATTERN
+from exchange.regional.service import QUARTER_PATTERN, CoverageView
 
 
 class ParticipantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-Q1"],
-                              description="The first quarter the state reports for the region.")
+    first_period: str = Field(pattern=QUARTER_PATTERN, examples=["2026-Q1"],
+                              description="The first quarter the state reports for the region "
+                              "(its emergency weeks count from that quarter on too).")
 
 
 class ParticipantOut(BaseModel):

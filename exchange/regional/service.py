@@ -15,8 +15,9 @@ caller's session and never commit: the request, task or command owns the transac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -26,7 +27,7 @@ from exchange.auth import policy
 from exchange.auth.principal import Principal
 from exchange.core.columns import utcnow
 from exchange.core.problems import Problem, not_found
-from exchange.harmonization.models import Observation
+from exchange.harmonization.models import Observation, ObservationKey
 from exchange.regional.models import (
     Participant,
     RegionalCoverage,
@@ -36,6 +37,11 @@ from exchange.regional.models import (
 from exchange.submissions.models import Dataset, Submission
 from exchange.submissions.status import ReviewDecision
 from standards import load_standard
+
+# Participation starts with a quarter; emergency weeks count from their quarter on.
+QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+# The dimensions a regional table keeps (every observation key column; REF_AREA is summed over).
+KEY_COLUMNS = tuple(ObservationKey.model_fields)
 
 # --- participants --------------------------------------------------------------------------
 
@@ -89,8 +95,12 @@ def list_participants(session: Session, region: str) -> list[Participant]:
 
 def set_participant(session: Session, *, region: str, ref_area: str, first_period: str,
                     actor: str) -> Participant:
-    """Make a member state a participant of ``region`` from ``first_period`` (or move its first
-    quarter); the region's tables are rebuilt with the new expectation. Audited."""
+    """Make a member state a participant of ``region`` from ``first_period`` (a quarter, or
+    move its first quarter); the region's tables are rebuilt with the new expectation.
+    Audited."""
+    if not re.fullmatch(QUARTER_PATTERN, first_period):
+        raise Problem(422, "not-a-quarter", "Not a quarter",
+                      f"{first_period!r} is not a quarter (YYYY-Qn).")
     if ref_area not in _members(region):
         raise Problem(422, "not-a-member", "Not a member of the region",
                       f"{ref_area} is not a member of {region} in the standard; only members "
@@ -128,11 +138,24 @@ def remove_participant(session: Session, *, region: str, ref_area: str, actor: s
 
 def expected_states(session: Session, region: str, period: str) -> list[str]:
     """The participants a region's table for ``period`` expects: members taking part from
-    ``period`` or earlier (quarters ``YYYY-Qn`` order as strings)."""
+    ``period``'s quarter or earlier (quarters ``YYYY-Qn`` order as strings)."""
     members = _members(region)
     return sorted(session.exec(select(Participant.ref_area).where(
-        Participant.region == region, Participant.first_period <= period,
+        Participant.region == region, Participant.first_period <= quarter_of(period),
         Participant.ref_area.in_(members))).all())  # type: ignore[attr-defined]
+
+
+def quarter_of(period: str) -> str:
+    """The quarter of a period: itself, or for an emergency week (``YYYY-Www``, ISO 8601) the
+    quarter of its Thursday, the day that places an ISO week in its year."""
+    year, _, rest = period.partition("-")
+    if not rest.startswith("W"):
+        return period
+    try:
+        thursday = date.fromisocalendar(int(year), int(rest[1:]), 4)
+    except ValueError:  # W53 of a year of 52 weeks: the pattern allows it, the calendar not
+        return f"{year}-Q4"
+    return f"{thursday.year}-Q{(thursday.month - 1) // 3 + 1}"
 
 
 def _members(region: str) -> frozenset[str]:
@@ -248,17 +271,20 @@ def rebuild_region(session: Session, region: str, period: str) -> bool:
     session.execute(sa.delete(RegionalObservation).where(
         RegionalObservation.region == region, RegionalObservation.period == period))
     o = Observation.__table__.c
+    bands = _shared_age_bands(session, period, included)
+    keys = [o[k] for k in KEY_COLUMNS]
     summed = (
-        sa.select(sa.literal(region), o.period, o.pop_group, o.measure, o.citizenship, o.sex,
-                  o.age, sa.func.sum(o.value), sa.func.count())  # one row per state and key
-        .where(o.period == period, o.ref_area.in_(included), o.value.is_not(None))
-        .group_by(o.period, o.pop_group, o.measure, o.citizenship, o.sex, o.age)
+        sa.select(sa.literal(region), *keys, sa.func.sum(o.value),
+                  sa.func.count())  # one row per state and key
+        .where(o.period == period, o.ref_area.in_(included), o.value.is_not(None),
+               o.age.in_(bands))
+        .group_by(*keys)
     )
     r = RegionalObservation.__table__.c
     session.execute(sa.insert(RegionalObservation).from_select(
-        [r.region, r.period, r.pop_group, r.measure, r.citizenship, r.sex, r.age, r.value,
-         r.states], summed))
+        [r.region, *(r[k] for k in KEY_COLUMNS), r.value, r.states], summed))
     row.included = included
+    row.age_bands = bands
     row.provisional = sorted(session.execute(
         sa.select(o.ref_area).distinct().where(o.period == period, o.obs_status == "P",
                                                o.ref_area.in_(included))).scalars())
@@ -276,6 +302,21 @@ def _mark_region_stale(session: Session, region: str) -> list[str]:
     session.execute(sa.update(RegionalCoverage).where(RegionalCoverage.region == region)
                     .values(stale=True))
     return periods
+
+
+def _shared_age_bands(session: Session, period: str, states: list[str]) -> list[str]:
+    """The age bands every one of ``states`` has for ``period`` (harmonization derived every
+    band each state's own bands allow): a regional band is summed only where all contribute,
+    so a state reporting Eurostat bands and one reporting UNHCR bands meet on the bands they
+    share, at least under-18 / 18+ / total."""
+    o = Observation.__table__.c
+    shared: set[str] | None = None
+    for state in states:
+        bands = set(session.execute(sa.select(o.age).distinct().where(
+            o.period == period, o.ref_area == state)).scalars())
+        shared = bands if shared is None else shared & bands
+    order = load_standard().codelists["CL_AGE"].ids
+    return [code for code in order if code in (shared or set())]
 
 
 def _ensure_coverage(session: Session, region: str, period: str) -> None:

@@ -52,6 +52,7 @@ class UploadMeta:
     content_type: str
     emergency: bool = False
     idempotency_key: str | None = None
+    rounding_base: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def _record(session: Session, principal: Principal, meta: UploadMeta, stored: St
     session.add(dataset)
     submission = Submission(
         dataset_id=dataset.id, revision=dataset.latest_revision, ref_area=meta.ref_area,
-        period=meta.period, standard_version=meta.standard_version, emergency=meta.emergency,
+        period=meta.period, standard_version=meta.standard_version,
+        emergency=is_emergency(meta.period), rounding_base=meta.rounding_base or None,
         sha256=stored.sha256, size_bytes=stored.size, file_format=file_format.value,
         filename=safe_filename(meta.filename), storage_key=stored.key,
         client_id=principal.client_id, idempotency_key=meta.idempotency_key,
@@ -117,7 +119,8 @@ def _record(session: Session, principal: Principal, meta: UploadMeta, stored: St
            target=f"submission/{submission.id}",
            detail={"ref_area": meta.ref_area, "period": meta.period,
                    "revision": submission.revision, "sha256": stored.sha256,
-                   "size": stored.size, "emergency": meta.emergency})
+                   "size": stored.size, "emergency": is_emergency(meta.period),
+                   "rounding_base": meta.rounding_base or None})
     return Received(submission, created=True)
 
 
@@ -145,6 +148,15 @@ def _earlier(session: Session, principal: Principal, meta: UploadMeta, stored: S
     return Received(same, created=False)
 
 
+def is_emergency(period: str) -> bool:
+    """A period of the emergency series (CL_FREQ ``series: emergency``): out-of-cycle figures
+    live beside the quarter, in datasets of their own, never instead of it."""
+    for code in load_standard().codelists["CL_FREQ"].codes:
+        if re.fullmatch(str(code.properties.get("period_pattern") or "^$"), period):
+            return code.properties.get("series") == "emergency"
+    return False
+
+
 def _check_declared(meta: UploadMeta) -> None:
     standard = load_standard()
     if meta.standard_version not in known_versions():
@@ -153,7 +165,13 @@ def _check_declared(meta: UploadMeta) -> None:
                       f"{', '.join(known_versions())}.")
     if not re.fullmatch(standard.dimension["TIME_PERIOD"].pattern or "", meta.period):
         raise Problem(422, "invalid-period", "Invalid period",
-                      f"{meta.period!r} is not a quarter; write YYYY-Qn, e.g. 2026-Q3.")
+                      f"{meta.period!r} is not a period; write a quarter YYYY-Qn (e.g. 2026-Q3) "
+                      "or, for emergency figures, a week YYYY-Www (e.g. 2026-W48).")
+    if meta.emergency and not is_emergency(meta.period):
+        raise Problem(422, "emergency-period", "Emergency figures are weekly",
+                      f"Emergency figures are a weekly series of their own beside the quarters "
+                      f"(seed 001 lines 169, 809); {meta.period!r} is a quarter. Declare the "
+                      "week, e.g. 2026-W48, or upload the quarter without the emergency flag.")
     if meta.content_type.split(";")[0].strip().lower() not in ACCEPTED_CONTENT_TYPES:
         raise Problem(415, "unsupported-media-type", "Unsupported media type",
                       f"Files of type {meta.content_type!r} are not accepted; upload CSV, "

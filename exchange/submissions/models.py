@@ -21,7 +21,7 @@ class Dataset(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ref_area: str = Field(foreign_key="state.ref_area", max_length=3, index=True)
-    period: str = Field(max_length=7, index=True)
+    period: str = Field(max_length=8, index=True)
     latest_revision: int = 0
     # The revision whose observations are in ``observation`` (0: none yet).
     harmonized_revision: int = 0
@@ -44,9 +44,13 @@ class Submission(SQLModel, table=True):
     dataset_id: int = Field(foreign_key="dataset.id")
     revision: int
     ref_area: str = Field(max_length=3)
-    period: str = Field(max_length=7)
+    period: str = Field(max_length=8)
     standard_version: str = Field(max_length=20)
     emergency: bool = False
+    # The base the submitter declared its figures rounded to (e.g. 5); None: not rounded.
+    # Additivity is checked within the rounding tolerance and the declaration travels with the
+    # data (API, harmonized observations' provenance).
+    rounding_base: int | None = None
     sha256: str = Field(max_length=64, index=True)
     size_bytes: int = Field(sa_type=sa.BigInteger)
     file_format: str = Field(max_length=10)

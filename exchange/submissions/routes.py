@@ -47,7 +47,8 @@ RawReader = Annotated[Principal, Depends(allowed(Permission.READ_RAW))]
     responses={200: {"model": SubmissionOut,
                      "description": "Identical upload recognised; nothing new was created."},
                **problem_responses(401, 403, 413, 415, 422, 429)},
-    description="Upload a quarterly table for one state. The file is stored and recorded "
+    description="Upload a quarterly table for one state, or a weekly table of the emergency "
+    "series (period YYYY-Www). The file is stored and recorded "
     "before the `202 Accepted`; validation follows in the background (see the submission's "
     "status).\n\n" + who_may(Permission.SUBMIT),
 )
@@ -59,16 +60,23 @@ def create_submission(
     background: BackgroundTasks,
     file: Annotated[UploadFile, File(description="CSV, SDMX-CSV 1.0 or XLSX table.")],
     ref_area: Annotated[RefArea, Form(description="Declared reporting state.")],
-    period: Annotated[str, Form(pattern=PERIOD_PATTERN, description="Declared quarter.",
-                                examples=["2026-Q3"])],
+    period: Annotated[str, Form(pattern=PERIOD_PATTERN, description="Declared period: a "
+                                "quarter, or a week for the emergency series.",
+                                examples=["2026-Q3", "2026-W48"])],
     standard_version: Annotated[StandardVersion, Form()] = CURRENT,
-    emergency: Annotated[bool, Form(description="Out-of-cycle emergency submission.")] = False,
+    emergency: Annotated[bool, Form(description="Out-of-cycle emergency submission: the "
+                                    "period must be a week. Weekly periods are emergency "
+                                    "figures whether flagged or not.")] = False,
+    rounding: Annotated[int, Form(ge=0, le=1000, description="The base the figures are "
+                                  "rounded to (e.g. 5, as Eurostat publishes); 0 = not "
+                                  "rounded. Breakdowns are then checked within the rounding "
+                                  "tolerance.")] = 0,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> SubmissionOut:
     meta = intake.UploadMeta(
         ref_area=ref_area.value, period=period, standard_version=standard_version.value,
         filename=file.filename or "upload", content_type=file.content_type or "",
-        emergency=emergency, idempotency_key=idempotency_key)
+        emergency=emergency, idempotency_key=idempotency_key, rounding_base=rounding or None)
     received = intake.receive_upload(session, store=context.store, principal=caller,
                                      meta=meta, source=file.file,
                                      limit=context.settings.max_upload_bytes,

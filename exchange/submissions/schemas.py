@@ -40,7 +40,8 @@ class ReviewState(BaseModel):
 class SubmissionOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {
         "id": 42, "ref_area": "KAZ", "period": "2026-Q3", "revision": 2,
-        "standard_version": "1.0.0", "emergency": False, "status": "validated",
+        "standard_version": "2.0.0", "emergency": False, "rounding_base": None,
+        "status": "validated",
         "sha256": "9f2c...", "size_bytes": 812345, "file_format": "csv",
         "filename": "KAZ_2026-Q3.csv", "rows": 16324, "error_count": 0, "progress": 100,
         "created_at": "2026-11-23T12:00:00Z", "updated_at": "2026-11-23T12:00:02Z",
@@ -56,7 +57,10 @@ class SubmissionOut(BaseModel):
     period: str
     revision: int
     standard_version: str
-    emergency: bool
+    emergency: bool = Field(description="A weekly table of the emergency series (beside the "
+                            "quarters, never instead of them).")
+    rounding_base: int | None = Field(default=None, description="The base the submitter "
+                                      "declared its figures rounded to; null: not rounded.")
     status: SubmissionStatus
     sha256: str
     size_bytes: int
@@ -81,6 +85,7 @@ class SubmissionOut(BaseModel):
         return cls(
             id=s.id or 0, ref_area=s.ref_area, period=s.period, revision=s.revision,
             standard_version=s.standard_version, emergency=s.emergency,
+            rounding_base=s.rounding_base,
             status=SubmissionStatus(s.status), sha256=s.sha256, size_bytes=s.size_bytes,
             file_format=s.file_format, filename=s.filename, rows=s.rows,
             error_count=s.error_count, progress=s.progress, failure_reason=s.failure_reason,

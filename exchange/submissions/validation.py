@@ -19,7 +19,8 @@ STAGE = "validate"
 def validate_stored(store: FileStore, submission: Submission, limits: ReadLimits) -> Report:
     return validate_file(store.path(submission.storage_key), country=submission.ref_area,
                          period=submission.period, file_format=submission.file_format,
-                         standard_version=submission.standard_version, limits=limits)
+                         standard_version=submission.standard_version, limits=limits,
+                         rounding=submission.rounding_base or 0)
 
 
 def record_verdict(session: Session, submission: Submission, report: Report

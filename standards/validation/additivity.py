@@ -1,5 +1,7 @@
-"""Rule family "additivity": sex, age and status-group breakdowns add up to their ``_T``
-totals (within the DSD's tolerance); specific-needs groups are never summed.
+"""Rule family "additivity": every breakdown (status groups, sex, age within the file's band
+system, origin or destination, the measure and specific-needs hierarchies) adds up to its total,
+within the DSD's tolerance, widened for files declared rounded: with parts and total each
+rounded to a base b, the sum may differ by up to (parts + 1) x b / 2.
 
 Two evaluations of the same rule. When the file's series keys fill a small range (a table is
 mostly a full cross-product of its dimensions' values), the values are laid out as a dense
@@ -46,23 +48,43 @@ class Failures:
     parts: list[list[tuple[int, int]]]
 
 
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a breakdown's sum may be from its total: ``fixed`` plus, for a file declared
+    rounded to ``base``, (parts given + 1) x base / 2."""
+
+    fixed: int = 0
+    base: int = 0
+
+    def of(self, n_parts: np.ndarray) -> np.ndarray:
+        if not self.base:
+            return np.full(n_parts.shape, self.fixed, dtype=np.float64)
+        return self.fixed + np.ceil((n_parts + 1) * self.base / 2)
+
+
 def check_breakdowns(keys: SeriesKeys, cells: Cells, report: Report, standard: Standard,
-                     *, cube: bool | None = None) -> None:
-    """Every additive breakdown of the standard. ``cube`` forces one evaluation (tests)."""
+                     breakdowns: tuple[Additivity, ...] | None = None, *, rounding: int = 0,
+                     cube: bool | None = None) -> None:
+    """Every breakdown (the standard's, or ``breakdowns`` when the file's band system is
+    known). ``cube`` forces one evaluation (tests)."""
     use_cube = cube if cube is not None else (
         keys.size <= DENSE_LIMIT and keys.size <= CUBE_CELLS_PER_ROW * max(cells.rows.size, 1))
     layout = _Cube(keys, cells) if use_cube else None
-    for breakdown in standard.additive_breakdowns:
+    tolerance = Tolerance(fixed=standard.additivity_tolerance, base=rounding)
+    for breakdown in breakdowns if breakdowns is not None else standard.additive_breakdowns:
         dim, total = breakdown.dimension, breakdown.total
         positions = keys.positions[dim]
         part_ids = [positions[p] for p in breakdown.parts if p in positions]
-        if total not in positions or not part_ids:
+        anchors = [positions[p] for p in breakdown.anchors if p in positions] \
+            if breakdown.anchors else part_ids
+        if total not in positions or not part_ids or not anchors:
             continue
         if layout is not None:
-            found = layout.failures(dim, positions[total], part_ids, standard, report.max_per_rule)
+            found = layout.failures(dim, positions[total], part_ids, anchors, tolerance,
+                                    report.max_per_rule)
         else:
-            found = _grouped_failures(keys, cells, dim, positions[total], part_ids, standard,
-                                      report.max_per_rule)
+            found = _grouped_failures(keys, cells, dim, positions[total], part_ids, anchors,
+                                      tolerance, report.max_per_rule)
         if found is not None:
             _report(found, breakdown, positions, report, standard)
 
@@ -88,7 +110,8 @@ def _report(found: Failures, breakdown: Additivity, positions: dict[str, int], r
 
 
 def _grouped_failures(keys: SeriesKeys, cells: Cells, dim: str, total_id: int,
-                      part_ids: list[int], standard: Standard, cap: int) -> Failures | None:
+                      part_ids: list[int], anchor_ids: list[int], tolerance: Tolerance,
+                      cap: int) -> Failures | None:
     """Parts of a breakdown must add up to its total wherever the total and any part are given.
 
     Rows of one breakdown share the series key with this dimension taken out. A group with a
@@ -123,9 +146,15 @@ def _grouped_failures(keys: SeriesKeys, cells: Cells, dim: str, total_id: int,
     # Part count and unusable count in one exact float64 pass (both far below 2**26).
     counts = np.bincount(ids, weights=is_part + unusable * float(1 << 26), minlength=n)
     n_unusable, n_parts = np.divmod(counts, float(1 << 26))
+    if anchor_ids != part_ids:
+        anchor_lookup = np.zeros(keys.radix[dim], dtype=np.int64)
+        anchor_lookup[anchor_ids] = 1
+        anchored_groups = np.bincount(ids, weights=anchor_lookup[code], minlength=n) > 0
+    else:
+        anchored_groups = n_parts > 0
     failing = np.flatnonzero(
-        (total_row >= 0) & (n_parts > 0) & (n_unusable == 0)
-        & (np.abs(parts - total_value) > standard.additivity_tolerance)
+        (total_row >= 0) & anchored_groups & (n_unusable == 0)
+        & (np.abs(parts - total_value) > tolerance.of(n_parts))
     )
     if failing.size == 0:
         return None
@@ -169,8 +198,8 @@ class _Cube:
     def axis(self, dim: str) -> int:
         return len(self.dims) - 1 - self.dims.index(dim)
 
-    def failures(self, dim: str, total_id: int, part_ids: list[int], standard: Standard,
-                 cap: int) -> Failures | None:
+    def failures(self, dim: str, total_id: int, part_ids: list[int], anchor_ids: list[int],
+                 tolerance: Tolerance, cap: int) -> Failures | None:
         a = self.axis(dim)
         value = self.value.reshape(self.shape)
         present = self.present.reshape(self.shape)
@@ -184,8 +213,10 @@ class _Cube:
             members = np.broadcast_to(members.any(axis=tuple(wide), keepdims=True),
                                       members.shape)
         got = part_values.sum(axis=a)
-        failing = has_total & part_present.any(axis=a) & ~members & \
-            (np.abs(got - total_value) > standard.additivity_tolerance)
+        anchored = part_present.any(axis=a) if anchor_ids == part_ids else \
+            present.take(anchor_ids, axis=a).any(axis=a)
+        failing = has_total & anchored & ~members & \
+            (np.abs(got - total_value) > tolerance.of(part_present.sum(axis=a)))
         flat = np.flatnonzero(failing)
         if flat.size == 0:
             return None

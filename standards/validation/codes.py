@@ -33,7 +33,10 @@ def check_codes(upload: Upload, report: Report, standard: Standard,
         dim = standard.dimension.get(column)
         codelist = dim.codelist if dim is not None else standard.attribute[column].codelist
         if codelist is not None:
-            valid = coded.entries.is_in(list(codelist.ids)).to_numpy()
+            attribute = standard.attribute.get(column)
+            allowed = attribute.upload_codes if attribute is not None and \
+                attribute.upload_codes is not None else codelist.ids
+            valid = coded.entries.is_in(list(allowed)).to_numpy()
             rule = Rule.CODE_LIST
         else:
             assert dim is not None and dim.pattern is not None
@@ -70,18 +73,25 @@ def _issue(rule: Rule, row: int, column: str, value: str | None, standard: Stand
         codelist = (standard.dimension[column].codelist if column in standard.dimension
                     else standard.attribute[column].codelist)
         assert codelist is not None
+        attribute = standard.attribute.get(column)
+        if attribute is not None and attribute.upload_codes is not None and value in codelist:
+            return Issue(rule, f"{quoted} of {codelist.id} is set by the exchange, not uploaded.",
+                         row=row, column=column, value=shown,
+                         hint=f"A submitter may flag cells {' or '.join(attribute.upload_codes)}"
+                              "; leave the others empty.")
         hint = nearest_code(str(value), codelist.ids, column) if shown is not None else \
             f"See `mmx standard show {column}` for the codes."
         return Issue(rule, f"{quoted} is not a code of {codelist.id}.", row=row, column=column,
                      value=shown, hint=hint)
     if rule == Rule.PERIOD_FORMAT:
-        return Issue(rule, f"{quoted} is not a quarter.", row=row, column=column, value=shown,
+        return Issue(rule, f"{quoted} is not a period (quarter or week).", row=row,
+                     column=column, value=shown,
                      hint=period_hint(str(value)) if shown is not None else period_hint(""))
     if rule == Rule.DECLARED_MATCH:
         declared = country if column == "REF_AREA" else period
         return Issue(rule, f"{column} '{shown}' differs from the declared {declared}.", row=row,
                      column=column, value=shown,
-                     hint=f"A submission holds one state and one quarter: {declared}.")
+                     hint=f"A submission holds one state and one period: {declared}.")
     return Issue(rule, f"{column} is empty.", row=row, column=column,
                  hint="Use _U for unknown sex/age, UNK for unknown citizenship, _T for totals.")
 
@@ -148,7 +158,12 @@ def period_hint(value: str) -> str:
             year, quarter = (m.group(1), m.group(2)) if len(m.group(1)) == 4 else (m.group(2),
                                                                                      m.group(1))
             return f"Write {year}-Q{quarter}."
-    return "Quarters are written YYYY-Qn, e.g. 2026-Q3; annual figures are derived, not uploaded."
+    week = re.fullmatch(r"\s*(\d{4})\s*[-/ ]?\s*[Ww]\s*(\d{1,2})\s*", value) \
+        if len(value) <= 64 else None
+    if week and 1 <= int(week.group(2)) <= 53:
+        return f"Write {week.group(1)}-W{int(week.group(2)):02d}."
+    return ("Quarters are written YYYY-Qn (e.g. 2026-Q3), emergency weeks YYYY-Www (e.g. "
+            "2026-W48); annual figures are derived, not uploaded.")
 
 
 __all__ = ["check_codes", "edit_distances", "nearest_code", "period_hint"]

@@ -113,12 +113,18 @@ def series_keys(upload: Upload, standard: Standard) -> SeriesKeys:
                       key=key, valid=valid, size=size)
 
 
+# Keys are used as group ids directly while their range is at most this many times the rows;
+# sparser keys (many dimensions, few combinations used) are compacted first, since every
+# per-group array would otherwise be mostly empty.
+SPARSE_FACTOR = 8
+
+
 def group_ids(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Map non-negative keys onto ``0..n-1`` group ids (directly when the range is small)."""
     if values.size == 0:
         return values, 0
     top = int(values.max()) + 1
-    if top <= DENSE_LIMIT:
+    if top <= DENSE_LIMIT and top <= SPARSE_FACTOR * values.size:
         return values, top
     unique, inverse = np.unique(values, return_inverse=True)
     return inverse, unique.size

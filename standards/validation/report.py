@@ -26,23 +26,36 @@ class Rule(StrEnum):
     DECLARED_MATCH = "declared_match"
     DUPLICATE_KEY = "duplicate_key"
     ADDITIVITY = "additivity"
+    AGE_BANDS = "age_bands"
+    SUBSET = "subset"
+    COMBINATION = "combination"
+    ROUNDING = "rounding"
 
 
 RULE_DESCRIPTIONS: dict[Rule, str] = {
     Rule.UNUSABLE: "The file cannot be read as a table (encoding, format, empty, garbage).",
-    Rule.STRUCTURE: "Columns must be exactly the DSD's dimensions, OBS_VALUE and OBS_STATUS.",
+    Rule.STRUCTURE: "Columns must be the DSD's dimensions (FREQ, COUNTERPART_AREA and SPEC_NEED "
+                    "may be left out), OBS_VALUE and optionally OBS_STATUS, UNIT_MEASURE and "
+                    "CONF_STATUS.",
     Rule.RAGGED_ROW: "Every row must have as many fields as the header.",
     Rule.DATAFLOW: "SDMX-CSV files must name this exchange's dataflow.",
     Rule.INDIVIDUAL_DATA: "Personal identifiers and one-row-per-person tables are refused.",
     Rule.REQUIRED_VALUE: "Dimension values may not be empty.",
     Rule.TYPE: "OBS_VALUE must be a whole number.",
     Rule.CODE_LIST: "Coded values must come from the standard's code lists.",
-    Rule.PERIOD_FORMAT: "TIME_PERIOD must be a quarter written YYYY-Qn.",
+    Rule.PERIOD_FORMAT: "TIME_PERIOD must be a quarter (YYYY-Qn) or an emergency week (YYYY-Www).",
     Rule.NON_NEGATIVE: "Counts cannot be negative.",
-    Rule.MISSING_VALUE: "OBS_VALUE may be empty only with OBS_STATUS M, and must be then.",
-    Rule.DECLARED_MATCH: "REF_AREA and TIME_PERIOD must match the declared country and quarter.",
+    Rule.MISSING_VALUE: "OBS_VALUE may be empty only with OBS_STATUS O, L or M, and must be then.",
+    Rule.DECLARED_MATCH: "REF_AREA and TIME_PERIOD must match the declared country and period.",
     Rule.DUPLICATE_KEY: "Each combination of dimension values may appear once.",
-    Rule.ADDITIVITY: "Sex, age and status breakdowns must add up to their _T totals.",
+    Rule.ADDITIVITY: "Breakdowns (status, sex, age, origin, measure and needs hierarchies) must "
+                     "add up to their totals.",
+    Rule.AGE_BANDS: "A file's age bands come from one system: base, UNHCR or Eurostat.",
+    Rule.SUBSET: "A specific-needs count never exceeds the count of all persons of its key.",
+    Rule.COMBINATION: "Codes must make sense together: children's categories only under 18, "
+                      "frequency and period, origin or destination and measure, unit and "
+                      "measure.",
+    Rule.ROUNDING: "A file declared rounded to a base holds multiples of that base.",
 }
 
 # Longest value quoted in a report; longer ones are cut (a report is for people, not a copy).

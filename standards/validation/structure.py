@@ -63,7 +63,7 @@ def check_structure(table: Table, report: Report, standard: Standard) -> bool:
                          column=name, hint=f"Did you mean {near[0]}?" if near else
                          f"Allowed columns: {', '.join(standard.upload_columns)}."))
     present = set(headers)
-    required = [*standard.dimension_ids, standard.measure]
+    required = list(standard.required_columns)
     missing = [c for c in required if c not in present]
     for name in missing:
         report.add(Issue(Rule.STRUCTURE, f"Required column {name} is missing.", row=1,

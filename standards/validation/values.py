@@ -74,24 +74,26 @@ def _integer_hint(raw: str) -> str:
         return f"Write {re.split(r'[.,]', raw)[0]} without decimals."
     if re.fullmatch(r"\d{1,3}([ ,.\u00a0]\d{3})+", raw):
         return f"Write {re.sub(r'[^0-9]', '', raw)} without thousands separators."
-    return "Counts are whole numbers of persons or events; leave it empty with OBS_STATUS M."
+    return "Counts are whole numbers; leave it empty with OBS_STATUS O, L or M."
 
 
 def check_missing_values(upload: Upload, report: Report, standard: Standard) -> None:
-    """OBS_VALUE is empty exactly when OBS_STATUS says the value is missing."""
-    status = next((a for a in standard.upload_attributes if a.missing_code), None)
+    """OBS_VALUE is empty exactly when OBS_STATUS says the value is missing (O, L or M)."""
+    status = standard.status_attribute
     if status is None or upload.raw is None:
         return
     measure = standard.measure
+    codes = "/".join(status.missing_codes)
     coded = upload.coded.get(status.id)
-    marked = coded.where((coded.entries == status.missing_code).to_numpy()) if coded is not None \
-        else np.zeros(upload.height, dtype=bool)
+    marked = coded.where(coded.entries.is_in(list(status.missing_codes)).to_numpy()) \
+        if coded is not None else np.zeros(upload.height, dtype=bool)
     empty = upload.value_empty
     for condition, message, column, hint in (
-        (empty & ~marked, f"{measure} is empty but {status.id} is not {status.missing_code}.",
-         measure, f"Give the count, or mark the cell {status.id}={status.missing_code}."),
-        (~empty & marked, f"{status.id} is {status.missing_code} (missing) but a count is given.",
-         status.id, f"Remove {status.missing_code} or the count."),
+        (empty & ~marked, f"{measure} is empty but {status.id} is not one of {codes}.",
+         measure, f"Give the count, or mark the cell {status.id}=O (missing), L (exists, not "
+                  "collected) or M (cannot exist)."),
+        (~empty & marked, f"{status.id} says the value is missing ({codes}) but a count is "
+                          "given.", status.id, "Remove the missing-value code or the count."),
     ):
         rows = np.flatnonzero(condition)
         report.add_counted(

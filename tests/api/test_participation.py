@@ -72,6 +72,12 @@ def test_coverage_counts_participants_from_their_first_quarter_only(
     assert coverage["expected"] == ["KAZ", "KGZ", "TKM"]
     assert coverage["missing"] == ["KGZ", "TKM"] and coverage["awaiting_signoff"] == ["KAZ"]
     assert "TJK" in _coverage(client, analyst, "CENTRAL_ASIA", "2027-Q1")["missing"]
+    # Emergency weeks count from their quarter (ISO week 1 of 2027 is in 2027-Q1).
+    assert "TJK" not in _coverage(client, analyst, "CENTRAL_ASIA", "2026-W52")["expected"]
+    assert "TJK" in _coverage(client, analyst, "CENTRAL_ASIA", "2027-W01")["expected"]
+    assert client.put(PARTICIPANTS.format("CENTRAL_ASIA") + "/TJK",
+                      json={"first_period": "2027-W01"}, headers=admin.headers
+                      ).status_code == 422
     assert client.delete(PARTICIPANTS.format("CENTRAL_ASIA") + "/UZB",
                          headers=admin.headers).status_code == 404
     assert _actions(settings)[-2:] == [

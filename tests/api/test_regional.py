@@ -43,7 +43,10 @@ def test_regional_table_sums_signed_off_participants_and_reports_coverage(
     assert upload(kgz, csv_bytes(_as(example, "KGZ", OBS_STATUS="P")), ref_area="KGZ"
                   ).status_code == 202
     one_state = int(example["OBS_VALUE"].cast(pl.Int64).sum())
-    assert _sum(settings, Observation, ref_area="KAZ") == one_state
+    assert _sum(settings, Observation, ref_area="KAZ", derived=False) == one_state
+    # Both report the same bands, so the region has every band, the derived ones too.
+    with_derived = _sum(settings, Observation, ref_area="KAZ")
+    assert with_derived > one_state
     # Harmonized but not signed off: expected, not summed.
     assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 0
 
@@ -51,14 +54,14 @@ def test_regional_table_sums_signed_off_participants_and_reports_coverage(
     assert signed["decision"] == "signed_off" and signed["revision"] == 1
     assert set(signed["regions_rebuilt"]) == {"CENTRAL_ASIA", "ALMATY_PROCESS",
                                               "WIDER_CENTRAL_ASIA"}
-    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == one_state
+    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == with_derived
     with session_scope(settings.resolved_database_url, writes=False) as session:
         coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
     assert coverage.included == ["KAZ"] and coverage.awaiting_signoff == ["KGZ"]
     assert coverage.missing == ["TJK", "TKM", "UZB"]
 
     _sign_off(client, account("coordinator", "KGZ"), "KGZ")
-    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 2 * one_state
+    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 2 * with_derived
     with session_scope(settings.resolved_database_url, writes=False) as session:
         coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
         wider = session.get(RegionalCoverage, ("WIDER_CENTRAL_ASIA", "2026-Q3"))
@@ -80,12 +83,13 @@ def test_a_new_revision_replaces_the_states_observations_and_needs_a_new_sign_of
     upload(kaz, csv_bytes(example))
     _sign_off(client, coordinator)
     total = int(example["OBS_VALUE"].cast(pl.Int64).sum())
-    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == total
+    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == _sum(
+        settings, Observation, ref_area="KAZ")
 
     doubled = example.with_columns((pl.col("OBS_VALUE").cast(pl.Int64) * 2).cast(pl.Utf8))
     second = upload(kaz, csv_bytes(doubled)).json()
     assert second["revision"] == 2
-    assert _sum(settings, Observation, ref_area="KAZ") == 2 * total
+    assert _sum(settings, Observation, ref_area="KAZ", derived=False) == 2 * total
     with session_scope(settings.resolved_database_url, writes=False) as session:
         revisions = set(session.exec(select(Observation.revision)).all())
         coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
@@ -95,15 +99,45 @@ def test_a_new_revision_replaces_the_states_observations_and_needs_a_new_sign_of
     assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 0
 
     assert _sign_off(client, coordinator)["revision"] == 2
-    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == 2 * total
+    assert _sum(settings, RegionalObservation, region="CENTRAL_ASIA") == _sum(
+        settings, Observation, ref_area="KAZ")
 
 
 def test_missing_totals_are_derived_and_marked(client, kaz, upload, example, settings) -> None:
+    # Women and girls at risk have F rows only: with M absent (not reported, not zero), their
+    # sex total cannot be derived, so they are left out of this test.
+    example = example.filter(pl.col("SPEC_NEED") != "WGR")
     without_sex_totals = example.filter(pl.col("SEX") != "_T")
     upload(kaz, csv_bytes(without_sex_totals))
     with session_scope(settings.resolved_database_url, writes=False) as session:
         derived = session.exec(select(sa.func.count()).select_from(Observation).where(
-            Observation.derived.is_(True), Observation.sex == "_T")).one()
+            Observation.derived.is_(True), Observation.sex == "_T",
+            Observation.age.in_(example["AGE"].unique().to_list()))).one()
     assert derived == example.filter(pl.col("SEX") == "_T").height
-    assert _sum(settings, Observation, sex="_T") == int(
-        example.filter(pl.col("SEX") == "_T")["OBS_VALUE"].cast(pl.Int64).sum())
+    file_ages = example["AGE"].unique().to_list()
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        total = session.exec(select(sa.func.sum(Observation.value)).where(
+            Observation.sex == "_T", Observation.age.in_(file_ages))).one()
+    assert total == int(example.filter(pl.col("SEX") == "_T")["OBS_VALUE"].cast(pl.Int64).sum())
+
+
+def test_regional_tables_use_the_age_bands_every_state_reports(client, account, upload,
+                                                               settings) -> None:
+    """KAZ reports UNHCR bands, KGZ Eurostat's: the region meets on under-18 / 18+ / total."""
+    from standards import load_standard
+    from standards.example import example_frame
+
+    standard = load_standard()
+    kaz, kgz = account("submitter", "KAZ"), account("submitter", "KGZ")
+    upload(kaz, csv_bytes(example_frame(standard, "KAZ", "2026-Q3", citizenships=1)))
+    upload(kgz, csv_bytes(example_frame(standard, "KGZ", "2026-Q3", citizenships=1,
+                                        bands="eurostat")), ref_area="KGZ")
+    _sign_off(client, account("coordinator", "KAZ"))
+    _sign_off(client, account("coordinator", "KGZ"), "KGZ")
+    with session_scope(settings.resolved_database_url, writes=False) as session:
+        coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
+        ages = set(session.exec(select(RegionalObservation.age).where(
+            RegionalObservation.region == "CENTRAL_ASIA")).all())
+    assert coverage.included == ["KAZ", "KGZ"]
+    assert coverage.age_bands == ["Y_LT18", "Y_GE18", "_U", "_T"]
+    assert ages == {"Y_LT18", "Y_GE18", "_U", "_T"}

@@ -131,11 +131,6 @@ def test_xlsx_and_sdmx_csv_uploads_are_recognised(client, kaz, upload, example, 
                       ).json()["status"] in ("harmonized", "rejected")
 
 
-def test_emergency_submission_is_flagged(client, kaz, upload, valid_csv) -> None:
-    created = upload(kaz, valid_csv, emergency="true").json()
-    assert created["emergency"] is True
-
-
 def test_report_csv_cannot_carry_a_formula_into_a_spreadsheet(client: TestClient, kaz, upload,
                                                               example) -> None:
     from tests.api.conftest import csv_bytes

@@ -1,7 +1,7 @@
 """regional participation, National Coordinators' sign-off and send-back, publication consent
 
 Revision ID: 0005
-Revises: 0003 (TEMPORARY: becomes 0004, the observation columns, when both are on main)
+Revises: 0004
 Create Date: 2026-11-27 08:00:00
 """
 
@@ -14,8 +14,7 @@ from alembic import op
 import exchange.core.columns
 
 revision: str = '0005'
-# TEMPORARY: main's 0004 (observation columns) is not merged yet; set this to '0004' then.
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
