@@ -45,7 +45,6 @@ import polars as pl
 from standards import load_standard
 from standards.example import example_frame
 
-ROWS_PER_CITIZENSHIP = 6272  # 16 groups x 14 measures x 4 sexes x 7 ages, with all_measures
 ROOT = Path(__file__).resolve().parents[1]
 # Each command reports its own peak memory (VmHWM) on stderr when it ends: ``wait4``'s
 # ru_maxrss would count the benchmark's own pages, shared with the child until it execs.
@@ -81,7 +80,10 @@ TYPOS = {
 
 def make_valid(path: Path, rows: int) -> int:
     standard = load_standard()
-    citizenships = max(1, round(rows / ROWS_PER_CITIZENSHIP))
+    # Rows per country of origin with every measure (groups x measures x needs x sexes x ages).
+    per_citizenship = example_frame(standard, "KAZ", "2026-Q3", citizenships=1,
+                                    all_measures=True).height
+    citizenships = max(1, round(rows / per_citizenship))
     frame = example_frame(standard, "KAZ", "2026-Q3", citizenships=citizenships,
                           all_measures=True)
     frame.write_csv(path)

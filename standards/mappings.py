@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from standards.bands import COARSE, band_system
 from standards.loader import CURRENT_VERSION, DATA_DIR, load_standard, read_data_file
 from standards.model import Standard
 
@@ -109,23 +110,27 @@ def known_versions() -> tuple[str, ...]:
     return load_mappings().known_versions()
 
 
-def nest_target(code: str, standard: Standard) -> str | None:
-    """The narrowest standard age band a national band lies in (bands of every system count;
-    the coarse Y_LT18/Y_GE18 too), or None (straddles them all, or not a band)."""
+def nest_target(code: str, standard: Standard, system: str | None = None) -> str | None:
+    """The narrowest standard age band a national band lies in, or None (straddles them all, or
+    not a band). With the ``system`` of the file's other bands, only that system's bands and
+    the coarse Y_LT18/Y_GE18 are candidates, so a national band joins the file's system (Y18T24
+    in a UNHCR file goes to Y18T59, in a Eurostat or base file to Y18T34)."""
     match = BAND.match(code)
     if not match:
         return None
     low = int(match.group(1) or match.group(3))
     high = int(match.group(2)) if match.group(2) else None
-    fits: list[tuple[float, str]] = []
+    fits: list[tuple[float, int, str]] = []
     for band in standard.codelists["CL_AGE"].codes:
         lo, hi = band.properties.get("lower"), band.properties.get("upper")
-        if lo is None:
+        systems = set(band.properties.get("systems") or ())  # type: ignore[call-overload]
+        if lo is None or (system is not None and not systems & {system, COARSE}):
             continue
         if low >= int(lo) and (hi is None or (high is not None and high <= int(hi))):
             width = float("inf") if hi is None else int(hi) - int(lo)  # type: ignore[arg-type]
-            fits.append((width, band.id))
-    return min(fits)[1] if fits else None
+            # Open-ended bands are all infinitely wide: the narrowest starts highest.
+            fits.append((width, -int(lo), band.id))  # type: ignore[call-overload]
+    return min(fits)[2] if fits else None
 
 
 def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Mappings
@@ -137,12 +142,16 @@ def value_map(vocabulary: list[str], dim: str, standard: Standard, mappings: Map
     if codelist is None:
         return {}
     aliases = mappings.aliases.get(dim, {})
+    system = None
+    if dim == "AGE":  # the system of the file's standard bands, if they name one
+        found = band_system(codelist, [v for v in vocabulary if v in codelist])
+        system = found if found not in (None, COARSE) else None
     out: dict[str, tuple[str, str]] = {}
     for value in vocabulary:
         if value.strip().upper() in codelist:
             continue  # a code padded or in lower case: flagged with a hint, not silently fixed
         if value.strip().casefold() in aliases:
             out[value] = (aliases[value.strip().casefold()], "alias")
-        elif dim == "AGE" and (target := nest_target(value.strip(), standard)) is not None:
+        elif dim == "AGE" and (target := nest_target(value.strip(), standard, system)) is not None:
             out[value] = (target, "nested band")
     return out

@@ -183,9 +183,10 @@ def test_every_row_wrong_keeps_capped_examples_and_exact_counts(standard, write_
 def test_standard_overview_lists_the_dimensions(cli, standard) -> None:
     result = run(cli, "standard", "show")
     assert result.exit_code == 0, result.output
-    for dim in (*standard.dimension_ids, "OBS_VALUE", "OBS_STATUS"):
+    for dim in (*standard.dimension_ids, "OBS_VALUE", "OBS_STATUS", "UNIT_MEASURE",
+                "CONF_STATUS"):
         assert dim in result.stdout
-    assert "MMX:MIXED_MOVEMENTS(1.0.0)" in result.stdout
+    assert "MMX:MIXED_MOVEMENTS(2.0.0)" in result.stdout
 
 
 def test_standard_show_code_list_in_russian(cli) -> None:
@@ -211,7 +212,7 @@ def test_standard_show_countries_with_natural_short_names(cli) -> None:
 def test_standard_show_code_list_by_its_id(cli) -> None:
     result = run(cli, "standard", "show", "CL_POP_GROUP")
     assert result.exit_code == 0, result.output
-    assert "Refugees" in result.stdout and "family=specific_needs" in result.stdout
+    assert "Refugees" in result.stdout and "family=status" in result.stdout
 
 
 def test_standard_show_regions(cli) -> None:
@@ -257,14 +258,16 @@ def test_example_for_another_state_and_quarter_validates(cli, tmp_path) -> None:
 
 
 def test_example_covers_every_dimension_of_a_quarterly_table(cli, standard, tmp_path) -> None:
-    """Realistic in shape: groups of both families x measures x citizenships x sex x age."""
+    """Realistic in shape: status groups and specific needs x measures x citizenships x sex x
+    age (in UNHCR's bands by default)."""
     path = tmp_path / "f.csv"
     run(cli, "example", "-o", path)
     frame = pl.read_csv(path, infer_schema=False)
     assert tuple(frame.columns) == standard.upload_columns
     assert set(frame["SEX"]) == set(standard.codelists["CL_SEX"].ids)
-    assert set(frame["AGE"]) == set(standard.codelists["CL_AGE"].ids)
-    assert {"_T", "REF", "VOT"} <= set(frame["POP_GROUP"])
+    assert set(frame["AGE"]) == {"Y0T4", "Y5T11", "Y12T17", "Y18T59", "Y_GE60", "_U", "_T"}
+    assert {"_T", "REF"} <= set(frame["POP_GROUP"])
+    assert {"_T", "VOT"} <= set(frame["SPEC_NEED"])
     assert frame["CITIZENSHIP"].n_unique() > 3
 
 

@@ -90,7 +90,9 @@ CORRUPTIONS = [
     ("REF_AREA", "KAS"), ("REF_AREA", "KGZ"), ("TIME_PERIOD", "2026Q3"),
     ("TIME_PERIOD", "2026-Q2"), ("POP_GROUP", None), ("SEX", "f"), ("AGE", "Y99"),
     ("CITIZENSHIP", "STLS"), ("CITIZENSHIP", "ZZZ"), ("OBS_VALUE", "-3"),
-    ("OBS_STATUS", "Q"), ("OBS_STATUS", None), ("MEASURE", None),
+    ("OBS_STATUS", "Q"), ("OBS_STATUS", None), ("MEASURE", None), ("FREQ", "QQ"),
+    ("COUNTERPART_AREA", "ZZZ"), ("SPEC_NEED", None), ("UNIT_MEASURE", "PERS"),
+    ("CONF_STATUS", "F"),
 ]
 
 
@@ -135,7 +137,8 @@ def perturbed(draw, example: pl.DataFrame) -> pl.DataFrame:
             frame = corrupt(frame, i, "OBS_VALUE", str(int(frame[i, "OBS_VALUE"] or 0)
                                                         + draw(st.integers(-3, 3))))
         elif kind == "missing":
-            frame = corrupt(corrupt(frame, i, "OBS_VALUE", None), i, "OBS_STATUS", "M")
+            frame = corrupt(corrupt(frame, i, "OBS_VALUE", None), i, "OBS_STATUS",
+                            draw(st.sampled_from(["O", "L", "M"])))
         elif kind == "misfiled":
             frame = corrupt(frame, i, "REF_AREA", "KGZ")
         elif kind == "drop":
@@ -158,8 +161,8 @@ def test_additivity_cube_and_grouping_agree(example, validate_frame, data) -> No
 
 
 def test_both_evaluations_report_a_broken_breakdown_the_same_way(example, validate_frame) -> None:
-    i = row_index(example, POP_GROUP="REF", MEASURE="STOCK", CITIZENSHIP="AFG", SEX="F",
-                  AGE="Y18T59")
+    i = row_index(example, POP_GROUP="REF", SPEC_NEED="_T", MEASURE="STOCK", CITIZENSHIP="AFG",
+                  SEX="F", AGE="Y18T59")
     frame = corrupt(example, i, "OBS_VALUE", str(int(example[i, "OBS_VALUE"]) + 2))
     for cells_per_row in (0, 10**9):
         with mock.patch.object(additivity_module, "CUBE_CELLS_PER_ROW", cells_per_row):
@@ -233,7 +236,8 @@ def test_hints_are_computed_once_per_distinct_value(example, validate_frame) -> 
 
 def test_rows_after_summed_national_age_bands_are_still_file_rows(example, write_csv) -> None:
     """Nested bands are summed into one row; later issues still point at their file row."""
-    key = {"POP_GROUP": "REF", "MEASURE": "STOCK", "CITIZENSHIP": "AFG", "SEX": "F"}
+    key = {"POP_GROUP": "REF", "SPEC_NEED": "_T", "MEASURE": "STOCK", "CITIZENSHIP": "AFG",
+           "SEX": "F"}
     i = row_index(example, AGE="Y0T4", **key)
     value = int(example[i, "OBS_VALUE"])
     split = example[i].with_columns(pl.lit("Y2T4").alias("AGE"),

@@ -228,7 +228,7 @@ def test_every_country_name_maps_back_to_its_own_code(standard: Standard) -> Non
 
 def test_value_map_lifts_both_russian_names_of_kyrgyzstan(standard: Standard) -> None:
     mapped = value_map(["Киргизия", "Кыргызстан", "KGZ"], "CITIZENSHIP", standard,
-                       load_mappings(), "1.0.0")
+                       load_mappings())
     assert mapped == {"Киргизия": ("KGZ", "alias"), "Кыргызстан": ("KGZ", "alias")}
 
 

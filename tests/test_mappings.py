@@ -38,10 +38,26 @@ def test_national_sex_labels_map(example, tmp_path) -> None:
     assert _validate(frame, tmp_path).valid
 
 
+# The columns of a 0.9.0 or 1.0.0 file, and status groups those versions had.
+OLDER_COLUMNS = ("REF_AREA", "TIME_PERIOD", "POP_GROUP", "MEASURE", "CITIZENSHIP", "SEX", "AGE",
+                 "OBS_VALUE", "OBS_STATUS")
+OLDER_GROUPS = ("REF", "ASY", "ASY_REJ", "STA", "IDP", "RET_REF", "ETH_RET", "RET_MW", "MIG_LAB",
+                "MIG_IRR", "OTH")
+
+
+def _older_file(example: pl.DataFrame) -> pl.DataFrame:
+    """The example's stocks in the shape of an older version: its seven dimensions, no specific
+    needs, the status groups it had (without their total, which would miss the newer ones)."""
+    return (example.filter((pl.col("SPEC_NEED") == "_T") & (pl.col("MEASURE") == "STOCK")
+                           & pl.col("POP_GROUP").is_in(OLDER_GROUPS))
+            .select(OLDER_COLUMNS))
+
+
 def test_older_standard_version_codes_are_renamed_forward(example, tmp_path) -> None:
-    frame = example.with_columns(pl.col("POP_GROUP").replace({"ETH_RET": "ORALMAN"}))
+    frame = _older_file(example).with_columns(
+        pl.col("POP_GROUP").replace({"ETH_RET": "ORALMAN"}))
     assert "ORALMAN" in frame["POP_GROUP"].to_list()
-    assert not _validate(frame, tmp_path).valid  # not a 1.0.0 code...
+    assert not _validate(frame, tmp_path).valid  # not a 2.0.0 code...
     report = _validate(frame, tmp_path, standard_version="0.9.0")  # ...but a 0.9.0 one
     assert report.valid, report.as_dict()["errors"][:3]
     assert any("'ORALMAN' -> ETH_RET (version 0.9.0" in note for note in report.notes)
@@ -49,7 +65,8 @@ def test_older_standard_version_codes_are_renamed_forward(example, tmp_path) -> 
 
 def test_nested_national_age_bands_are_summed_into_the_standard_band(example, tmp_path) -> None:
     """Y0T1 + Y2T4 replace Y0T4 in one breakdown: they are summed, and the totals still add up."""
-    key = {"POP_GROUP": "REF", "MEASURE": "STOCK", "CITIZENSHIP": "AFG", "SEX": "F"}
+    key = {"POP_GROUP": "REF", "SPEC_NEED": "_T", "MEASURE": "STOCK", "CITIZENSHIP": "AFG",
+           "SEX": "F"}
     i = row_index(example, AGE="Y0T4", **key)
     value = int(example["OBS_VALUE"][i])
     split = example[i].with_columns(pl.lit("Y2T4").alias("AGE"),
@@ -61,34 +78,46 @@ def test_nested_national_age_bands_are_summed_into_the_standard_band(example, tm
     assert any("'Y0T1' -> Y0T4 (nested band" in note for note in report.notes)
 
 
-def test_a_band_that_straddles_two_standard_bands_is_flagged(example, tmp_path) -> None:
-    i = row_index(example, POP_GROUP="REF", MEASURE="STOCK", CITIZENSHIP="AFG", SEX="F",
-                  AGE="Y5T11")
-    report = _validate(corrupt(example, i, "AGE", "Y10T14"), tmp_path)
+def test_a_band_that_straddles_every_standard_band_is_flagged(example, tmp_path) -> None:
+    """15-24 crosses 18, so not even Y_LT18 or Y_GE18 holds it."""
+    i = row_index(example, POP_GROUP="REF", SPEC_NEED="_T", MEASURE="STOCK", CITIZENSHIP="AFG",
+                  SEX="F", AGE="Y12T17")
+    report = _validate(corrupt(example, i, "AGE", "Y15T24"), tmp_path)
     assert Rule.CODE_LIST in report.counts
-    assert [i.value for i in report.issues if i.rule == Rule.CODE_LIST] == ["Y10T14"]
+    assert [i.value for i in report.issues if i.rule == Rule.CODE_LIST] == ["Y15T24"]
 
 
 def test_nest_targets_follow_the_band_bounds(standard) -> None:
+    """The narrowest band that holds the national one, of any system, coarse bands too."""
     assert nest_target("Y0T1", standard) == "Y0T4"
-    assert nest_target("Y18T24", standard) == "Y18T59"
-    assert nest_target("Y_GE65", standard) == "Y_GE60"
-    assert nest_target("Y10T14", standard) is None
+    assert nest_target("Y18T24", standard) == "Y18T34"
+    assert nest_target("Y25T59", standard) == "Y18T59"
+    assert nest_target("Y_GE70", standard) == "Y_GE65"
+    assert nest_target("Y10T14", standard) == "Y_LT18"
+    assert nest_target("Y15T24", standard) is None
+
+
+def test_a_national_band_joins_the_system_of_the_files_other_bands(standard) -> None:
+    assert nest_target("Y18T24", standard, "unhcr") == "Y18T59"
+    assert nest_target("Y18T24", standard, "eurostat") == "Y18T34"
+    assert nest_target("Y12T13", standard, "unhcr") == "Y12T17"
+    assert nest_target("Y0T13", standard, "eurostat") == "Y_LT14"
     assert nest_target("Y_GE15", standard) is None
     assert nest_target("adults", standard) is None
 
 
 def test_unmappable_values_are_left_for_the_code_list_rule(example, tmp_path) -> None:
-    i = row_index(example, POP_GROUP="REF", MEASURE="STOCK", CITIZENSHIP="AFG", SEX="F",
-                  AGE="Y5T11")
+    i = row_index(example, POP_GROUP="REF", SPEC_NEED="_T", MEASURE="STOCK", CITIZENSHIP="AFG",
+                  SEX="F", AGE="Y5T11")
     report = _validate(corrupt(example, i, "CITIZENSHIP", "Atlantis"), tmp_path)
     assert [(x.rule, x.value) for x in report.issues] == [(Rule.CODE_LIST, "Atlantis")]
-    assert load_mappings().known_versions() == ("1.0.0", "0.9.0")
+    assert load_mappings().known_versions() == ("2.0.0", "1.0.0", "0.9.0")
 
 
 def test_missing_sex_total_is_derived_when_parts_are_complete(example, standard) -> None:
     typed = example.with_columns(pl.col("OBS_VALUE").cast(pl.Int64))
-    key = {"POP_GROUP": "REF", "MEASURE": "STOCK", "CITIZENSHIP": "AFG", "AGE": "Y0T4"}
+    key = {"POP_GROUP": "REF", "SPEC_NEED": "_T", "MEASURE": "STOCK", "CITIZENSHIP": "AFG",
+           "AGE": "Y0T4"}
     total = typed.filter(pl.all_horizontal(pl.col(k) == v for k, v in key.items())
                          & (pl.col("SEX") == "_T"))["OBS_VALUE"].item()
     without = typed.filter(~(pl.all_horizontal(pl.col(k) == v for k, v in key.items())

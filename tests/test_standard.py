@@ -14,9 +14,9 @@ from tests.conftest import require
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 ISO_ALPHA3 = frozenset(c.alpha_3 for c in pycountry.countries)
-STATUS_GROUPS = {"REF", "ASY", "ASY_REJ", "STA", "IDP", "RET_REF", "ETH_RET", "RET_MW", "MIG_LAB",
-                 "MIG_IRR", "OTH"}
-SPECIFIC_NEEDS = {"VOT", "UASC", "SMUG", "SGBV"}
+STATUS_GROUPS = {"REF", "ASY", "OIP", "ASY_REJ", "STA", "IDP", "RET_REF", "RET_IDP", "ETH_RET",
+                 "RET_MW", "MIG_LAB", "MIG_IRR", "OTH"}
+SPECIFIC_NEEDS = {"VOT", "UASC", "UAC", "SC", "WGR", "SGBV", "TORT", "SGBV_TORT", "SMUG"}
 CENTRAL_ASIA = {"KAZ", "KGZ", "TJK", "TKM", "UZB"}
 
 
@@ -38,49 +38,61 @@ def _file_based_codes() -> list[tuple[str, dict]]:
 
 # --- the DSD -------------------------------------------------------------------------------------
 
-def test_dsd_is_mixed_movements_version_1_0_0(standard: Standard) -> None:
-    assert (standard.agency, standard.id, standard.version) == ("MMX", "MIXED_MOVEMENTS", "1.0.0")
-    assert standard.urn == "MMX:MIXED_MOVEMENTS(1.0.0)"
+def test_dsd_is_mixed_movements_version_2_0_0(standard: Standard) -> None:
+    assert (standard.agency, standard.id, standard.version) == ("MMX", "MIXED_MOVEMENTS", "2.0.0")
+    assert standard.urn == "MMX:MIXED_MOVEMENTS(2.0.0)"
 
 
-def test_dsd_has_the_seven_dimensions_in_order(standard: Standard) -> None:
+def test_dsd_has_the_ten_dimensions_in_order(standard: Standard) -> None:
+    """FREQ first and TIME_PERIOD last, as SDMX DSDs have them."""
     assert standard.dimension_ids == (
-        "REF_AREA", "TIME_PERIOD", "POP_GROUP", "MEASURE", "CITIZENSHIP", "SEX", "AGE",
+        "FREQ", "REF_AREA", "COUNTERPART_AREA", "POP_GROUP", "SPEC_NEED", "MEASURE",
+        "CITIZENSHIP", "SEX", "AGE", "TIME_PERIOD",
     )
-    assert [d.position for d in standard.dimensions] == list(range(7))
+    assert [d.position for d in standard.dimensions] == list(range(10))
 
 
-def test_measure_is_obs_value_and_obs_status_is_the_upload_attribute(standard: Standard) -> None:
+def test_measure_is_obs_value_and_the_attributes_are_status_unit_and_confidentiality(
+        standard: Standard) -> None:
     assert standard.measure == "OBS_VALUE"
-    assert [a.id for a in standard.upload_attributes] == ["OBS_STATUS"]
-    assert standard.attribute["OBS_STATUS"].missing_code == "M"
-    assert set(standard.attribute["OBS_STATUS"].codelist.ids) == {"A", "E", "P", "B", "M"}
+    assert [a.id for a in standard.upload_attributes] == ["OBS_STATUS", "UNIT_MEASURE",
+                                                          "CONF_STATUS"]
+    assert not any(a.required for a in standard.upload_attributes)
+    assert standard.status_attribute is standard.attribute["OBS_STATUS"]
+    assert standard.attribute["OBS_STATUS"].missing_codes == ("O", "L", "M")
+    assert set(standard.attribute["OBS_STATUS"].codelist.ids) == {"A", "E", "P", "B", "O", "L",
+                                                                   "M"}
 
 
-def test_conf_status_is_set_by_the_exchange_only(standard: Standard) -> None:
-    """Submitters never send CONF_STATUS: disclosure control sets it on published data."""
-    assert standard.attribute["CONF_STATUS"].published_only
-    assert "CONF_STATUS" not in standard.upload_columns
+def test_conf_status_is_set_by_the_exchange_except_the_senders_own_flags(
+        standard: Standard) -> None:
+    """Submitters may flag a cell C or N; the other codes are set by disclosure control on
+    published data."""
+    conf = standard.attribute["CONF_STATUS"]
+    assert conf.upload_codes == ("C", "N")
+    assert set(conf.codelist.ids) - set(conf.upload_codes) == {"F", "A", "O", "G", "S"}
 
 
-def test_upload_columns_are_dimensions_measure_then_status(standard: Standard) -> None:
-    assert standard.upload_columns == (*standard.dimension_ids, "OBS_VALUE", "OBS_STATUS")
+def test_upload_columns_are_dimensions_measure_then_attributes(standard: Standard) -> None:
+    assert standard.upload_columns == (*standard.dimension_ids, "OBS_VALUE", "OBS_STATUS",
+                                       "UNIT_MEASURE", "CONF_STATUS")
 
 
-def test_time_period_is_a_quarter_pattern_without_code_list(standard: Standard) -> None:
+def test_time_period_is_a_quarter_or_week_pattern_without_code_list(standard: Standard) -> None:
     import re
 
     period = standard.dimension["TIME_PERIOD"]
     assert period.codelist is None
     assert re.fullmatch(period.pattern, "2026-Q3")
-    for wrong in ("2026Q3", "2026-Q5", "2026", "2026-07", "26-Q3"):
+    assert re.fullmatch(period.pattern, "2026-W48")  # the emergency series
+    for wrong in ("2026Q3", "2026-Q5", "2026", "2026-07", "26-Q3", "2026-W54", "2026-W4"):
         assert not re.fullmatch(period.pattern, wrong), wrong
 
 
 def test_known_versions_are_the_current_one_and_those_the_mappings_lift() -> None:
     from standards.mappings import known_versions
 
-    assert known_versions() == ("1.0.0", "0.9.0")
+    assert known_versions() == ("2.0.0", "1.0.0", "0.9.0")
     assert "9.9.9" not in known_versions()
 
 
@@ -108,7 +120,7 @@ def test_countries_carry_english_and_russian_names(standard: Standard) -> None:
 
 # --- population groups ---------------------------------------------------------------------------
 
-def test_pop_group_has_eleven_additive_status_groups(standard: Standard) -> None:
+def test_pop_group_has_thirteen_additive_status_groups(standard: Standard) -> None:
     pop = standard.codelists["CL_POP_GROUP"]
     status = {c.id for c in pop.codes if c.properties.get("family") == "status"}
     assert status == STATUS_GROUPS
@@ -116,27 +128,40 @@ def test_pop_group_has_eleven_additive_status_groups(standard: Standard) -> None
     assert set(standard.dimension["POP_GROUP"].additivity.parts) == STATUS_GROUPS
 
 
-def test_pop_group_has_four_specific_needs_groups_outside_every_sum(standard: Standard) -> None:
-    pop = standard.codelists["CL_POP_GROUP"]
-    needs = {c.id for c in pop.codes if c.properties.get("family") == "specific_needs"}
-    assert needs == SPECIFIC_NEEDS
+def test_specific_needs_are_subsets_of_all_persons_outside_every_sum(standard: Standard) -> None:
+    """SPEC_NEED groups cut across the status groups: each is a subset of _T, never summed into
+    it (one person may have several needs); only UASC is the sum of its two kinds."""
+    spec = standard.dimension["SPEC_NEED"]
+    assert spec.subsets_of == "_T"
+    assert spec.additivity is None
+    assert set(spec.codelist.ids) == SPECIFIC_NEEDS | {"_T"}
+    assert not SPECIFIC_NEEDS & set(standard.codelists["CL_POP_GROUP"].ids)
     for breakdown in standard.additive_breakdowns:
-        assert not needs & set(breakdown.parts), breakdown.dimension
+        if breakdown.dimension == "SPEC_NEED":
+            assert (breakdown.total, breakdown.parts) == ("UASC", ("UAC", "SC"))
+        else:
+            assert not SPECIFIC_NEEDS & set(breakdown.parts), breakdown.dimension
 
 
 def test_pop_group_total_is_its_own_family(standard: Standard) -> None:
     pop = standard.codelists["CL_POP_GROUP"]
     assert pop.by_id["_T"].properties.get("family") == "total"
-    assert set(pop.ids) == STATUS_GROUPS | SPECIFIC_NEEDS | {"_T"}
+    assert set(pop.ids) == STATUS_GROUPS | {"_T"}
 
 
 def test_sex_and_age_breakdowns_add_up_to_their_totals(standard: Standard) -> None:
+    """Sex adds up in every file; age within the band system the file uses (here UNHCR's)."""
+    from standards.bands import breakdowns_for
+
     sex = standard.dimension["SEX"].additivity
-    age = standard.dimension["AGE"].additivity
     assert (sex.total, set(sex.parts)) == ("_T", {"F", "M", "_U"})
-    assert (age.total, set(age.parts)) == ("_T", {"Y0T4", "Y5T11", "Y12T17", "Y18T59", "Y_GE60",
-                                                  "_U"})
-    assert {b.dimension for b in standard.additive_breakdowns} == {"POP_GROUP", "SEX", "AGE"}
+    unhcr = {"Y0T4", "Y5T11", "Y12T17", "Y18T59", "Y_GE60"}
+    breakdowns, mixed = breakdowns_for(standard, {"AGE": unhcr | {"_U", "_T"}})
+    assert not mixed
+    age = {(b.total, frozenset(b.parts)) for b in breakdowns if b.dimension == "AGE"}
+    assert ("_T", frozenset(unhcr | {"_U"})) in age
+    assert {b.dimension for b in standard.additive_breakdowns} == {
+        "COUNTERPART_AREA", "POP_GROUP", "SPEC_NEED", "MEASURE", "SEX"}
 
 
 def test_additivity_tolerance_is_zero(standard: Standard) -> None:

@@ -104,7 +104,7 @@ def test_unaccompanied_plus_separated_make_uasc(example, validate_frame) -> None
                for x in issues_of(validate_frame(bumped), Rule.ADDITIVITY))
 
 
-# --- frequency, origin or destination, unit, CONF_STATUS, OBS_STATUS ----------------------------
+# --- frequency, origin or destination, unit, CONF_STATUS, OBS_STATUS -----------------------------
 
 def test_a_week_under_quarterly_frequency_is_a_combination_error(example, validate_frame) -> None:
     frame = example.with_columns(pl.lit("2026-W48").alias("TIME_PERIOD"))
@@ -158,7 +158,7 @@ def test_missing_values_take_o_l_or_m(example, validate_frame, status) -> None:
     assert issue.column == "OBS_STATUS"
 
 
-# --- age band systems -----------------------------------------------------------------------------
+# --- age band systems ----------------------------------------------------------------------------
 
 def test_a_file_in_eurostat_bands_validates_and_harmonizes_to_shared_bands(
         standard, write_csv) -> None:
@@ -198,7 +198,7 @@ def test_the_parts_of_an_age_band_system_add_up_within_it(example, validate_fram
                                                           Rule.ADDITIVITY))
 
 
-# --- optional columns ------------------------------------------------------------------------------
+# --- optional columns ----------------------------------------------------------------------------
 
 def test_files_without_the_optional_columns_get_the_documented_defaults(standard,
                                                                          write_csv) -> None:
@@ -217,12 +217,12 @@ def test_files_without_the_optional_columns_get_the_documented_defaults(standard
     assert counterpart["RET_VOL_ASST"] == "_U" and counterpart["ASY_APP_FIRST"] == "_Z"
 
 
-# --- rounding ----------------------------------------------------------------------------------------
+# --- rounding ------------------------------------------------------------------------------------
 
 def _rounded_table() -> pl.DataFrame:
-    """Sex breakdown of one cell, each figure rounded to 5: 12 + 13 + 0 = 25 becomes
-    10 + 15 + 0 = 25 (fine) and, for another key, 12 + 12 + 3 = 27 becomes 10 + 10 + 5 = 25
-    against a total of 25... and 11 + 11 + 1 = 23 becomes 10 + 10 + 0 = 20 against 25."""
+    """Sex breakdowns with every figure rounded to 5: for AFG, 12 + 13 + 0 = 25 is written
+    10 + 15 + 0 = 25; for SYR, 12 + 12 + 1 = 25 is written 10 + 10 + 0 against a total of 25,
+    off by 5, within the tolerance (3 + 1) x 5 / 2 = 10 of a rounded file."""
     rows = []
     for citizenship, (f, m, u, t) in {"AFG": (10, 15, 0, 25), "SYR": (10, 10, 0, 25)}.items():
         for sex, value in (("F", f), ("M", m), ("_U", u), ("_T", t)):
@@ -247,7 +247,7 @@ def test_a_file_declared_rounded_holds_multiples_of_the_base(validate_frame) -> 
     assert [(x.row, x.value) for x in issues] == [(file_row(0), "11")]
 
 
-# --- 1.0.0 files are accepted and mapped forward -----------------------------------------------------
+# --- 1.0.0 files are accepted and mapped forward -------------------------------------------------
 
 def version_1_table() -> pl.DataFrame:
     """A valid 1.0.0 table: status groups with their total, victims of trafficking as a
@@ -306,3 +306,18 @@ def test_emergency_weeks_validate_as_their_own_frequency(standard, validate_fram
     assert validate_frame(frame, country="KAZ", period="2026-W48").valid
     report = validate_frame(frame, country="KAZ", period=PERIOD)
     assert Rule.DECLARED_MATCH in report.counts
+
+
+def test_national_bands_in_a_unhcr_file_are_summed_into_unhcr_bands(example,
+                                                                    validate_frame) -> None:
+    """Y18T24 + Y25T59 (a national split) become Y18T59: the file stays in UNHCR bands."""
+    adults = example.filter(pl.col("AGE") == "Y18T59")
+    young = adults.with_columns(pl.lit("Y18T24").alias("AGE"),
+                                (pl.col("OBS_VALUE").cast(pl.Int64) // 3).cast(pl.Utf8))
+    older = adults.with_columns(pl.lit("Y25T59").alias("AGE"), (
+        pl.col("OBS_VALUE").cast(pl.Int64) - pl.col("OBS_VALUE").cast(pl.Int64) // 3)
+        .cast(pl.Utf8))
+    frame = pl.concat([example.filter(pl.col("AGE") != "Y18T59"), young, older])
+    report = validate_frame(frame)
+    assert report.valid, report.as_dict()
+    assert any("'Y18T24' -> Y18T59" in n for n in report.notes)

@@ -14,10 +14,16 @@ from hypothesis import strategies as st
 from standards.validation import Rule
 from tests.conftest import COUNTRY, PERIOD, corrupt, file_row, issues_of, row_index
 
-# A part cell of a specific-needs group: outside the POP_GROUP sum, inside the sex/age ones.
-VOT_CELL = dict(POP_GROUP="VOT", MEASURE="INFLOW", CITIZENSHIP="AFG", SEX="F", AGE="Y18T59")
-# The same kind of cell in a status group: inside all three breakdowns.
-REF_CELL = dict(POP_GROUP="REF", MEASURE="STOCK", CITIZENSHIP="AFG", SEX="F", AGE="Y18T59")
+# A part cell of a specific-needs group: inside its status, sex and age breakdowns, a subset of
+# all persons (SPEC_NEED=_T) of its key, and in no sum over needs.
+VOT_CELL = dict(POP_GROUP="ASY", SPEC_NEED="VOT", MEASURE="STOCK", CITIZENSHIP="AFG", SEX="F",
+                AGE="Y18T59")
+# A cell of all persons of a status group: inside the same three breakdowns.
+REF_CELL = dict(POP_GROUP="REF", SPEC_NEED="_T", MEASURE="STOCK", CITIZENSHIP="AFG", SEX="F",
+                AGE="Y18T59")
+# The codes that mark a value as missing: no reason given (O), exists but not collected (L),
+# cannot exist (M).
+MISSING_CODES = ["O", "L", "M"]
 MIDDLE = 100  # a row well inside the file, away from the header
 
 
@@ -99,8 +105,8 @@ def test_invalid_dimension_value_skips_additivity_with_a_note(example, validate_
     ("2026Q3", "Write 2026-Q3."),
     ("2026-q3", "Write 2026-Q3."),
     ("Q3 2026", "Write 2026-Q3."),
-    ("2026", "Quarters are written YYYY-Qn, e.g. 2026-Q3; annual figures are derived, "
-             "not uploaded."),
+    ("2026", "Quarters are written YYYY-Qn (e.g. 2026-Q3), emergency weeks YYYY-Www (e.g. "
+             "2026-W48); annual figures are derived, not uploaded."),
 ])
 def test_badly_written_quarter_is_a_period_format_error(example, validate_frame, written,
                                                         hint) -> None:
@@ -125,10 +131,10 @@ def test_negative_count_is_reported(example, validate_frame) -> None:
 
 
 @pytest.mark.parametrize(("written", "hint"), [
-    ("12.5", "Counts are whole numbers of persons or events; leave it empty with OBS_STATUS M."),
+    ("12.5", "Counts are whole numbers; leave it empty with OBS_STATUS O, L or M."),
     ("12.0", "Write 12 without decimals."),
     ("1,234", "Write 1234 without thousands separators."),
-    ("n/a", "Counts are whole numbers of persons or events; leave it empty with OBS_STATUS M."),
+    ("n/a", "Counts are whole numbers; leave it empty with OBS_STATUS O, L or M."),
 ])
 def test_count_that_is_not_a_whole_number_is_a_type_error(example, validate_frame, written,
                                                           hint) -> None:
@@ -138,33 +144,44 @@ def test_count_that_is_not_a_whole_number_is_a_type_error(example, validate_fram
 
 
 def test_zero_is_a_valid_count(example, validate_frame) -> None:
-    """Zero is a count like any other; only its breakdown has to agree."""
-    index = row_index(example, **{**VOT_CELL, "SEX": "_U", "AGE": "_U"})
+    """Zero is a count like any other; only its breakdowns have to agree."""
+    index = row_index(example, **VOT_CELL)
     delta = -int(example[index, "OBS_VALUE"])
     assert delta < 0, "pick a cell with a positive count"
     frame = corrupt(example, index, "OBS_VALUE", "0")
-    for total in (dict(SEX="_T", AGE="_U"), dict(SEX="_U", AGE="_T"), dict(SEX="_T", AGE="_T")):
-        frame = bump(frame, row_index(frame, **{**VOT_CELL, **total}), delta)
-    assert validate_frame(frame).valid
+    for group in (VOT_CELL["POP_GROUP"], "_T"):
+        for sex in (VOT_CELL["SEX"], "_T"):
+            for age in (VOT_CELL["AGE"], "_T"):
+                total = dict(POP_GROUP=group, SEX=sex, AGE=age)
+                if total != {k: VOT_CELL[k] for k in total}:
+                    frame = bump(frame, row_index(frame, **{**VOT_CELL, **total}), delta)
+    report = validate_frame(frame)
+    assert report.valid, report.as_dict()
 
 
 # --- missing values ------------------------------------------------------------------------------
 
-def test_empty_count_without_status_m_is_a_missing_value_error(example, validate_frame) -> None:
+def test_empty_count_without_a_missing_status_is_a_missing_value_error(example,
+                                                                        validate_frame) -> None:
     issue = only(validate_frame(corrupt(example, MIDDLE, "OBS_VALUE", None)), Rule.MISSING_VALUE)
     assert (issue.row, issue.column, issue.value) == (file_row(MIDDLE), "OBS_VALUE", None)
-    assert issue.hint == "Give the count, or mark the cell OBS_STATUS=M."
+    assert issue.hint == ("Give the count, or mark the cell OBS_STATUS=O (missing), L (exists, "
+                          "not collected) or M (cannot exist).")
 
 
-def test_status_m_with_a_count_is_a_missing_value_error(example, validate_frame) -> None:
-    issue = only(validate_frame(corrupt(example, MIDDLE, "OBS_STATUS", "M")), Rule.MISSING_VALUE)
+@pytest.mark.parametrize("status", MISSING_CODES)
+def test_missing_status_with_a_count_is_a_missing_value_error(example, validate_frame,
+                                                              status) -> None:
+    issue = only(validate_frame(corrupt(example, MIDDLE, "OBS_STATUS", status)),
+                 Rule.MISSING_VALUE)
     assert (issue.row, issue.column) == (file_row(MIDDLE), "OBS_STATUS")
-    assert issue.hint == "Remove M or the count."
+    assert issue.hint == "Remove the missing-value code or the count."
 
 
-def test_empty_count_with_status_m_is_valid(example, validate_frame) -> None:
+@pytest.mark.parametrize("status", MISSING_CODES)
+def test_empty_count_with_a_missing_status_is_valid(example, validate_frame, status) -> None:
     index = row_index(example, **VOT_CELL)
-    frame = corrupt(corrupt(example, index, "OBS_VALUE", None), index, "OBS_STATUS", "M")
+    frame = corrupt(corrupt(example, index, "OBS_VALUE", None), index, "OBS_STATUS", status)
     report = validate_frame(frame)
     assert report.valid, report.as_dict()
 
@@ -175,8 +192,9 @@ def test_empty_obs_status_is_allowed(example, validate_frame) -> None:
 
 # --- required values -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("column", ["REF_AREA", "TIME_PERIOD", "POP_GROUP", "MEASURE",
-                                    "CITIZENSHIP", "SEX", "AGE"])
+@pytest.mark.parametrize("column", ["FREQ", "REF_AREA", "COUNTERPART_AREA", "POP_GROUP",
+                                    "SPEC_NEED", "MEASURE", "CITIZENSHIP", "SEX", "AGE",
+                                    "TIME_PERIOD"])
 def test_empty_dimension_value_is_a_required_value_error(example, validate_frame, column) -> None:
     issue = only(validate_frame(corrupt(example, MIDDLE, column, None)), Rule.REQUIRED_VALUE)
     assert (issue.row, issue.column, issue.value) == (file_row(MIDDLE), column, None)
@@ -229,7 +247,7 @@ def test_repeated_row_is_a_duplicate_key_pointing_at_the_first(example, validate
     issue = only(validate_frame(frame), Rule.DUPLICATE_KEY)
     assert issue.row == file_row(example.height)
     assert f"row {file_row(MIDDLE)}" in issue.message
-    assert issue.value == " ".join(example.row(MIDDLE)[:7])
+    assert issue.value == " ".join(example.row(MIDDLE)[:10])
 
 
 def test_same_key_with_another_count_is_still_a_duplicate(example, validate_frame) -> None:
@@ -240,7 +258,7 @@ def test_same_key_with_another_count_is_still_a_duplicate(example, validate_fram
 
 
 def test_rows_differing_only_in_count_or_status_are_duplicates(example, validate_frame) -> None:
-    """The key is the seven dimensions: OBS_STATUS is an attribute, not part of the key."""
+    """The key is the ten dimensions: OBS_STATUS is an attribute, not part of the key."""
     copy = corrupt(example[MIDDLE], 0, "OBS_STATUS", "P")
     report = validate_frame(pl.concat([example, copy]))
     assert report.counts == {Rule.DUPLICATE_KEY: 1}
@@ -274,13 +292,15 @@ def test_age_parts_not_adding_up_are_reported_at_the_total_row(example, validate
     assert issue.hint.startswith("Difference +1")
 
 
-def test_one_wrong_cell_breaks_exactly_its_sex_and_age_breakdowns(example,
-                                                                   validate_frame) -> None:
-    """A specific-needs cell sits in one sex and one age breakdown, and in no status sum."""
+def test_one_wrong_cell_breaks_exactly_its_status_sex_and_age_breakdowns(example,
+                                                                          validate_frame) -> None:
+    """A specific-needs cell sits in one status, one sex and one age breakdown, and in no sum
+    over needs (SPEC_NEED=_T is not the sum of the needs)."""
     report = validate_frame(bump(example, row_index(example, **VOT_CELL), 1))
     rows = {i.row for i in report.issues}
-    assert report.counts == {Rule.ADDITIVITY: 2}
-    assert rows == {file_row(row_index(example, **{**VOT_CELL, "SEX": "_T"})),
+    assert report.counts == {Rule.ADDITIVITY: 3}
+    assert rows == {file_row(row_index(example, **{**VOT_CELL, "POP_GROUP": "_T"})),
+                    file_row(row_index(example, **{**VOT_CELL, "SEX": "_T"})),
                     file_row(row_index(example, **{**VOT_CELL, "AGE": "_T"}))}
 
 
@@ -292,45 +312,42 @@ def test_status_groups_not_adding_up_are_reported_at_the_pop_group_total(example
                 if i.message.startswith("POP_GROUP ")]
     assert (issue.row, issue.column) == (file_row(total), "OBS_VALUE")
     assert issue.value == example[total, "OBS_VALUE"]
-    stock_groups = example.filter(pl.col("MEASURE") == "STOCK",
+    stock_groups = example.filter(pl.col("MEASURE") == "STOCK", pl.col("SPEC_NEED") == "_T",
                                   pl.col("POP_GROUP") != "_T")["POP_GROUP"].unique()
-    for group in stock_groups:
-        if group in ("VOT", "UASC", "SMUG", "SGBV"):
-            assert f"{group} " not in issue.message
-        else:
-            assert f"{group} " in issue.message
+    for group in stock_groups:  # each status group once: the specific needs are not mixed in
+        assert issue.message.count(f" {group} ") + issue.message.count(f"({group} ") == 1, group
     assert issue.hint.startswith("Difference -2")
     assert report.counts == {Rule.ADDITIVITY: 3}  # its POP_GROUP, SEX and AGE breakdowns
 
 
 def test_specific_needs_groups_are_not_summed_into_the_total(example, validate_frame) -> None:
-    """Victims of trafficking, children, smuggled migrants and survivors cut across statuses:
-    tripling every one of their counts (consistently in sex and age) leaves the file valid."""
-    needs = pl.col("POP_GROUP").is_in(["VOT", "UASC", "SMUG", "SGBV"])
+    """Victims of trafficking, children, smuggled migrants and survivors cut across statuses and
+    are subsets of all persons, never parts of them: setting every one of their counts to zero
+    (consistently in status, sex and age) leaves SPEC_NEED=_T, and the file, valid."""
+    needs = pl.col("SPEC_NEED") != "_T"
     frame = example.with_columns(
-        pl.when(needs).then((pl.col("OBS_VALUE").cast(pl.Int64) * 3).cast(pl.Utf8))
-        .otherwise(pl.col("OBS_VALUE")).alias("OBS_VALUE")
-    )
+        pl.when(needs).then(pl.lit("0")).otherwise(pl.col("OBS_VALUE")).alias("OBS_VALUE"))
     assert frame["OBS_VALUE"].to_list() != example["OBS_VALUE"].to_list()
     report = validate_frame(frame)
     assert report.valid, report.as_dict()
 
 
 def test_total_that_includes_specific_needs_groups_is_wrong(example, validate_frame) -> None:
-    """Adding a VOT count into POP_GROUP=_T is exactly the double count the standard forbids."""
+    """All persons (SPEC_NEED=_T) already include the victims of trafficking: adding the VOT
+    count on top of them is exactly the double count the standard forbids."""
     vot = row_index(example, **VOT_CELL)
-    frame = bump(example, row_index(example, **{**VOT_CELL, "POP_GROUP": "_T"}),
+    frame = bump(example, row_index(example, **{**VOT_CELL, "SPEC_NEED": "_T"}),
                  int(example[vot, "OBS_VALUE"]) or 1)
     report = validate_frame(frame)
     assert any(i.message.startswith("POP_GROUP ") for i in issues_of(report, Rule.ADDITIVITY))
 
 
-def test_breakdown_with_a_part_missing_under_status_m_is_not_checked(example,
-                                                                     validate_frame) -> None:
-    """A part marked M has no value to add; its breakdowns cannot be checked, and are not
-    reported as wrong."""
+@pytest.mark.parametrize("status", MISSING_CODES)
+def test_breakdown_with_a_part_missing_is_not_checked(example, validate_frame, status) -> None:
+    """A part marked missing (O, L or M) has no value to add; its breakdowns cannot be checked,
+    and are not reported as wrong."""
     index = row_index(example, **REF_CELL)
-    frame = corrupt(corrupt(example, index, "OBS_VALUE", None), index, "OBS_STATUS", "M")
+    frame = corrupt(corrupt(example, index, "OBS_VALUE", None), index, "OBS_STATUS", status)
     report = validate_frame(frame)
     assert report.valid, report.as_dict()
 
@@ -400,8 +417,10 @@ def test_column_wrong_on_every_row_is_reported_on_every_row(example, validate_fr
 
 # --- property: any single corruption is caught where it is ---------------------------------------
 
-CODED = ["REF_AREA", "POP_GROUP", "MEASURE", "CITIZENSHIP", "SEX", "AGE", "OBS_STATUS"]
-DIMENSIONS = ["REF_AREA", "TIME_PERIOD", "POP_GROUP", "MEASURE", "CITIZENSHIP", "SEX", "AGE"]
+CODED = ["FREQ", "REF_AREA", "COUNTERPART_AREA", "POP_GROUP", "SPEC_NEED", "MEASURE",
+         "CITIZENSHIP", "SEX", "AGE", "OBS_STATUS", "UNIT_MEASURE", "CONF_STATUS"]
+DIMENSIONS = ["FREQ", "REF_AREA", "COUNTERPART_AREA", "POP_GROUP", "SPEC_NEED", "MEASURE",
+              "CITIZENSHIP", "SEX", "AGE", "TIME_PERIOD"]
 CORRUPTIONS = {
     # kind: (rule, columns it may hit, value written)
     "bad code": (Rule.CODE_LIST, CODED, "ZZQ"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from standards.model import Standard
-from standards.validation.columns import Upload, first_rows
+from standards.validation.columns import Upload, anchored, first_rows
 from standards.validation.report import Issue, Report, Rule
 
 
@@ -57,12 +57,17 @@ def clashes(standard: Standard, upload: Upload) -> list[Clash]:
     out.append(Clash("SEX", ["M"], "SPEC_NEED", female_only,
                      "SEX=M with SPEC_NEED={other}, a group of women and girls only.",
                      "Use SEX=F (or _T/_U), or another SPEC_NEED."))
+    # Only valid codes and periods clash: a malformed one is the code-list or period-format
+    # rule's error alone (one mistake, one error).
+    period_format = anchored(standard.dimension["TIME_PERIOD"].pattern or ".")
     for freq in standard.codelists["CL_FREQ"].codes:
         pattern = str(freq.properties.get("period_pattern") or "")
         periods = upload.coded.get("TIME_PERIOD")
         if not pattern or periods is None:
             continue
-        wrong = periods.entries.filter(~periods.entries.str.contains(pattern).fill_null(False))
+        wrong = periods.entries.filter(
+            periods.entries.str.contains(period_format).fill_null(False)
+            & ~periods.entries.str.contains(pattern).fill_null(False))
         out.append(Clash("TIME_PERIOD", wrong.to_list(), "FREQ", [freq.id],
                          "{value} is not a period of FREQ={other}.",
                          "Quarters (YYYY-Qn) have FREQ=Q, emergency weeks (YYYY-Www) FREQ=W; "
@@ -72,7 +77,9 @@ def clashes(standard: Standard, upload: Upload) -> list[Clash]:
     with_ = [m.id for m in measures if m.id not in without]
     areas = upload.coded.get("COUNTERPART_AREA")
     if areas is not None:
-        given = [a for a in areas.entries.to_list() if a != "_Z"]
+        counterparts = standard.dimension["COUNTERPART_AREA"].codelist
+        given = [a for a in areas.entries.to_list() if a != "_Z" and counterparts is not None
+                 and a in counterparts]
         out.append(Clash("COUNTERPART_AREA", given, "MEASURE", without,
                          "COUNTERPART_AREA={value} but MEASURE={other} has no origin or "
                          "destination.", "Use _Z (not applicable) for this measure."))
@@ -104,7 +111,7 @@ def check_combinations(upload: Upload, report: Report, standard: Standard) -> Up
     flagged = np.zeros(upload.height, dtype=bool)
     for rows in found.values():
         flagged[rows] = True
-    found |= _mixed_units(upload, flagged)
+    found |= _mixed_units(upload, standard, flagged)
     if not found:
         return upload
     total = sum(rows.size for rows in found.values())
@@ -131,14 +138,17 @@ def check_combinations(upload: Upload, report: Report, standard: Standard) -> Up
     return upload.with_(bad=bad)
 
 
-def _mixed_units(upload: Upload, flagged: np.ndarray) -> dict[str, np.ndarray]:
+def _mixed_units(upload: Upload, standard: Standard, flagged: np.ndarray
+                 ) -> dict[str, np.ndarray]:
     """Rows of a measure given in a unit other than the first one it is given in (rows already
-    reported for their unit aside)."""
+    reported for their unit aside; units that are not codes are the code-list rule's)."""
     units, measures = upload.coded.get("UNIT_MEASURE"), upload.coded.get("MEASURE")
     if units is None or measures is None or len(units.entries) < 2:
         return {}
     pair = measures.ids.astype(np.int64) * (len(units.entries) + 1) + units.ids
-    valid = (measures.ids >= 0) & (units.ids >= 0) & ~flagged
+    coded_unit = units.where(units.entries.is_in(
+        list(standard.codelists["CL_UNIT_MEASURE"].ids)).fill_null(False).to_numpy())
+    valid = (measures.ids >= 0) & (units.ids >= 0) & coded_unit & ~flagged
     first_unit: dict[int, int] = {}
     wrong = np.zeros(upload.height, dtype=bool)
     unique, first = np.unique(pair[valid], return_index=True)

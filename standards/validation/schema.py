@@ -21,7 +21,8 @@ from pandera.api.polars.types import PolarsData
 from standards.model import Standard
 from standards.validation.columns import ROW, anchored, fresh_categorical, upload_of
 from standards.validation.keys import KEY, series_keys
-from standards.validation.report import Rule
+from standards.validation.report import Report, Rule
+from standards.validation.variants import fill_defaults
 
 
 def _unique_key(data: PolarsData) -> pl.LazyFrame:
@@ -57,14 +58,18 @@ def build_schema(
         if declared.get(dim.id):
             checks.append(_check(pa.Check.eq, declared[dim.id], rule=Rule.DECLARED_MATCH))
         dtype = pl.Categorical if dim.codelist is not None else pl.Utf8
-        columns[dim.id] = pa.Column(dtype, checks=checks, nullable=False)
+        # A dimension with a default may be left out of a file (the engine fills it).
+        columns[dim.id] = pa.Column(dtype, checks=checks, nullable=False,
+                                    required=dim.default is None)
     columns[standard.measure] = pa.Column(
         pl.Int64, checks=[_check(pa.Check.ge, 0, rule=Rule.NON_NEGATIVE)], nullable=True
     )
     for attr in standard.upload_attributes:
+        # A submitter may send only the ``upload_codes`` of an attribute that has them (C, N).
+        allowed = attr.upload_codes if attr.upload_codes is not None else attr.codelist.ids
         columns[attr.id] = pa.Column(
             pl.Categorical,
-            checks=[_check(pa.Check.isin, list(attr.codelist.ids), rule=Rule.CODE_LIST)],
+            checks=[_check(pa.Check.isin, list(allowed), rule=Rule.CODE_LIST)],
             nullable=not attr.required,
             required=attr.required,
         )
@@ -84,7 +89,8 @@ def typed_frame(frame: pl.DataFrame, standard: Standard) -> pl.DataFrame:
     present = [c for c in standard.upload_columns if c in frame.columns]
     strings = frame.select(pl.col(c).cast(pl.String) for c in present)
     upload = upload_of(strings, standard)
-    keys = series_keys(upload, standard)
+    scratch = Report(standard=f"{standard.id} {standard.version}")
+    keys = series_keys(fill_defaults(upload, scratch, standard), standard)
     coded = {d.id for d in standard.dimensions if d.codelist is not None} | \
         {a.id for a in standard.upload_attributes}
     return strings.with_columns(

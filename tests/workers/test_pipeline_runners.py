@@ -116,8 +116,10 @@ def _history(settings: Settings, submission_id: int) -> list[str]:
 
 
 def _observations(settings: Settings) -> int:
+    """The file's own observations (harmonization adds derived totals beside them)."""
     with session_scope(settings.resolved_database_url, writes=False) as session:
-        return int(session.exec(select(sa.func.count()).select_from(Observation)).one())
+        return int(session.exec(select(sa.func.count()).select_from(Observation).where(
+            Observation.derived.is_(False))).one())
 
 
 def test_a_valid_upload_runs_every_stage_once(runner: Runner, kaz_csv: bytes) -> None:
