@@ -236,10 +236,19 @@ def test_central_asia_is_the_five_states(standard: Standard) -> None:
     assert set(standard.regions["CENTRAL_ASIA"].members) == CENTRAL_ASIA
 
 
-def test_wider_region_adds_the_six_neighbours(standard: Standard) -> None:
+def test_almaty_process_is_the_four_states_that_adopted_the_framework(standard: Standard
+                                                                     ) -> None:
+    # 001 lines 1-7: adopted by the National Coordinators of KAZ, KGZ, TJK and TKM.
+    assert set(standard.regions["ALMATY_PROCESS"].members) == CENTRAL_ASIA - {"UZB"}
+    assert "ALMATY_PROCESS" in standard.regions["CENTRAL_ASIA"].subregions
+
+
+def test_wider_region_is_the_states_that_participated(standard: Standard) -> None:
+    # 000 footnote 9 (line 321) and the attendance list (lines 86-92): neither China (invited,
+    # 002 line 90) nor Uzbekistan took part.
     wider = standard.region_members("WIDER_CENTRAL_ASIA")
-    assert wider == CENTRAL_ASIA | {"AFG", "AZE", "CHN", "IRN", "RUS", "TUR"}
-    assert "CENTRAL_ASIA" in standard.regions["WIDER_CENTRAL_ASIA"].subregions
+    assert wider == {"AFG", "AZE", "IRN", "KAZ", "KGZ", "RUS", "TJK", "TKM", "TUR"}
+    assert "ALMATY_PROCESS" in standard.regions["WIDER_CENTRAL_ASIA"].subregions
 
 
 def test_conference_regions_exist_with_their_sizes(standard: Standard) -> None:
@@ -257,7 +266,9 @@ def test_region_members_include_sub_regions(standard: Standard) -> None:
 
 
 def test_a_state_belongs_to_every_region_containing_it(standard: Standard) -> None:
-    assert set(standard.regions_of("KAZ")) == {"CENTRAL_ASIA", "WIDER_CENTRAL_ASIA"}
+    assert set(standard.regions_of("KAZ")) == {"CENTRAL_ASIA", "ALMATY_PROCESS",
+                                               "WIDER_CENTRAL_ASIA"}
+    assert set(standard.regions_of("UZB")) == {"CENTRAL_ASIA"}
     assert set(standard.regions_of("AFG")) >= {"WIDER_CENTRAL_ASIA", "BALI_PROCESS"}
     assert "CENTRAL_ASIA" not in standard.regions_of("AFG")
     assert standard.regions_of("STLS") == ()

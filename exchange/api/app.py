@@ -11,11 +11,13 @@ from exchange.api import health, openapi
 from exchange.api.headers import SecurityHeadersMiddleware
 from exchange.api.limits import BodyLimitMiddleware
 from exchange.auth.tokens import KeyRing
+from exchange.coordination import routes as coordination_routes
 from exchange.core.config import Settings
 from exchange.core.queue import TaskQueue
 from exchange.core.ratelimit import RateLimiter
 from exchange.pipeline.inline import InlineQueue
 from exchange.pipeline.runner import Pipeline
+from exchange.regional import routes as regional_routes
 from exchange.submissions import routes as submissions_routes
 from exchange.web import errors
 from exchange.web.deps import AppContext
@@ -52,7 +54,8 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
         limiter=RateLimiter(settings.rate_limit_storage))
     errors.install(app)
     openapi.install(app)
-    for module in (accounts_routes, submissions_routes, health):
+    for module in (accounts_routes, submissions_routes, coordination_routes, regional_routes,
+                   health):
         app.include_router(module.router)
     # The body limit counts bytes as they arrive, so an oversized chunked upload is refused
     # before it is spooled to disk, not after.

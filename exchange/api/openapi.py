@@ -16,7 +16,8 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas
 
 def install(app: FastAPI) -> None:
     """Document, for every operation, the errors the whole app can give it: 401/403/429 where a
-    token is checked, 413 where a body is read, 422 where anything is parsed; all as problem
+    token is checked, 413 where a body is read, 400 where a body cannot be parsed at all
+    (malformed multipart, JSON that is not UTF-8), 422 where anything is parsed; all as problem
     details."""
 
     def document() -> dict[str, Any]:
@@ -44,6 +45,8 @@ def _problems(method: str, operation: dict[str, Any]) -> None:
         statuses |= {401, 403, 429}
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.add(422)
+    if operation.get("requestBody"):
+        statuses.add(400)
     if method in ("post", "put", "patch"):
         statuses.add(413)
     for status in statuses:

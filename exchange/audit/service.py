@@ -38,6 +38,13 @@ class Action:
     SUBMISSION_HARMONIZED = "submission.harmonized"
     SUBMISSION_FAILED = "submission.failed"
     CLIENT_DISABLED = "client.disabled"
+    REGION_REGISTERED = "region.registered"  # with its default participants
+    PARTICIPANT_SET = "region.participant_set"
+    PARTICIPANT_REMOVED = "region.participant_removed"
+    DATASET_SIGNED_OFF = "dataset.signed_off"
+    DATASET_SENT_BACK = "dataset.sent_back"
+    SIGNOFF_WITHDRAWN = "dataset.signoff_withdrawn"
+    CONSENT_SET = "state.consent_set"
 
 
 def _digest(prev_hash: str, at: datetime, actor: str, action: str, target: str,

@@ -5,10 +5,18 @@ states (their own, or all). Routes document themselves from it, services ask it,
 tests walk it, so the rules are written once. Raw data of a state (uploads, validation reports,
 which quote unprotected cells) belongs to that state's agency and the admin; the regional task
 force sees status and harmonized data of every state; anonymous callers see only public data.
+
+A state's National Coordinator (001 lines ~625-638: appointed by each country, "with
+sufficient authority", representing it) decides for that state alone: it signs off or sends
+back the state's harmonized quarters and sets its publication consent. The admin does not hold
+these: an admin acting for a state would put words in the state's mouth (it manages clients,
+so it can register a state's coordinator, which is audited). For a region, "own state" means
+the regions the principal's state is a member of.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from exchange.auth.principal import Principal, Role
@@ -25,6 +33,11 @@ class Permission(StrEnum):
     VIEW_SUBMISSIONS = "view_submissions"  # list submissions, their status, history, revisions
     READ_RAW = "read_raw"  # original files and validation reports (unprotected values)
     MANAGE_CLIENTS = "manage_clients"  # create, list and disable API clients
+    SIGN_OFF = "sign_off"  # sign off, withdraw or send back a state's harmonized quarter
+    VIEW_CONSENT = "view_consent"  # a state's publication consent
+    SET_CONSENT = "set_consent"  # set it: regional aggregates only, or national tables too
+    VIEW_COVERAGE = "view_coverage"  # a region's participants and the coverage of its tables
+    MANAGE_PARTICIPANTS = "manage_participants"  # which member states take part in a region
 
 
 RULES: dict[Permission, dict[Role, Scope]] = {
@@ -36,6 +49,15 @@ RULES: dict[Permission, dict[Role, Scope]] = {
         Role.SUBMITTER: Scope.OWN_STATE, Role.COORDINATOR: Scope.OWN_STATE,
         Role.ADMIN: Scope.ALL_STATES},
     Permission.MANAGE_CLIENTS: {Role.ADMIN: Scope.ALL_STATES},
+    Permission.SIGN_OFF: {Role.COORDINATOR: Scope.OWN_STATE},
+    Permission.VIEW_CONSENT: {
+        Role.SUBMITTER: Scope.OWN_STATE, Role.COORDINATOR: Scope.OWN_STATE,
+        Role.ANALYST: Scope.ALL_STATES, Role.ADMIN: Scope.ALL_STATES},
+    Permission.SET_CONSENT: {Role.COORDINATOR: Scope.OWN_STATE},
+    Permission.VIEW_COVERAGE: {
+        Role.COORDINATOR: Scope.OWN_STATE, Role.ANALYST: Scope.ALL_STATES,
+        Role.ADMIN: Scope.ALL_STATES},
+    Permission.MANAGE_PARTICIPANTS: {Role.ADMIN: Scope.ALL_STATES},
 }
 
 
@@ -68,6 +90,16 @@ def require_state(principal: Principal, permission: Permission, ref_area: str) -
                         f"not {ref_area}.")
 
 
+def require_region(principal: Principal, permission: Permission, region: str,
+                   members: Collection[str]) -> None:
+    """403 unless ``principal`` holds ``permission`` for a region with these ``members``: any
+    region with all states, a region of its own state with its own state."""
+    require(principal, permission)
+    if scope_of(principal, permission) == Scope.OWN_STATE and principal.ref_area not in members:
+        raise forbidden(f"This client may {_VERBS[permission]} for the regions of "
+                        f"{principal.ref_area} only, not {region}.")
+
+
 def states_visible(principal: Principal, permission: Permission) -> str | None:
     """The one state a scoped principal is limited to, or None for all states."""
     return principal.ref_area if scope_of(require(principal, permission), permission) \
@@ -88,4 +120,9 @@ _VERBS = {
     Permission.VIEW_SUBMISSIONS: "see submissions",
     Permission.READ_RAW: "read original files and validation reports",
     Permission.MANAGE_CLIENTS: "manage API clients",
+    Permission.SIGN_OFF: "sign off or send back a state's data",
+    Permission.VIEW_CONSENT: "see a state's publication consent",
+    Permission.SET_CONSENT: "set a state's publication consent",
+    Permission.VIEW_COVERAGE: "see regional coverage and participants",
+    Permission.MANAGE_PARTICIPANTS: "change a region's participants",
 }

@@ -1,9 +1,12 @@
-"""``mmx clients``, ``mmx audit``, ``mmx db``, ``mmx openapi``: administering an installation
-from the machine it runs on."""
+"""``mmx clients``, ``mmx regions``, ``mmx audit``, ``mmx db``, ``mmx openapi``: administering
+an installation from the machine it runs on (audited as the actor ``cli``)."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +18,15 @@ clients_app = typer.Typer(help="Manage API clients (national agencies, analysts,
                           no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+regions_app = typer.Typer(help="Regions: which member states take part, and coverage.",
+                          no_args_is_help=True)
+participants_app = typer.Typer(
+    help="The member states that take part in a region (participation is voluntary).",
+    no_args_is_help=True)
+regions_app.add_typer(participants_app, name="participants")
+Region = Annotated[str, typer.Argument(help="Region id, e.g. ALMATY_PROCESS "
+                                       "(`mmx standard show REGIONS`).")]
+State = Annotated[str, typer.Argument(help="Member state (ISO alpha-3).")]
 
 
 def database_url() -> str:
@@ -33,17 +45,23 @@ def database_url() -> str:
 
 @db_app.command("upgrade")
 def upgrade() -> None:
-    """Bring the schema to the latest revision and register the standard's member states.
-    Idempotent; run once per deployment before the API and workers start."""
+    """Bring the schema to the latest revision, register the standard's member states and new
+    regions (every member participating from MMX_PARTICIPATION_FROM), and rebuild regional
+    tables left stale. Idempotent; run once per deployment before the API and workers start."""
     from exchange.accounts.service import ensure_states
     from exchange.core.config import get_settings
     from exchange.core.db import migrate, session_scope
+    from exchange.regional.service import ensure_participants, rebuild_stale
 
-    url = get_settings().resolved_database_url
+    settings = get_settings()
+    url = settings.resolved_database_url
     migrate(url)
     with session_scope(url) as session:
         added = ensure_states(session)
-    typer.echo(f"database schema current; {added} new member state(s) registered.")
+        participants = ensure_participants(session, first_period=settings.participation_from)
+        rebuilt = rebuild_stale(session)
+    typer.echo(f"database schema current; {added} new member state(s), {participants} new "
+               f"regional participant(s) registered; {rebuilt} regional table(s) rebuilt.")
 
 
 @clients_app.command("create")
@@ -96,6 +114,89 @@ def disable_client(client_id: Annotated[str, typer.Argument(help="The client's i
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"client {client_id} disabled")
+
+
+@participants_app.command("list")
+def list_participants(region: Region) -> None:
+    """List a region's participants and the first quarter each reports."""
+    from exchange.core.db import session_scope
+    from exchange.regional.service import list_participants as participants
+
+    with _problems(), session_scope(database_url(), writes=False) as session:
+        for p in participants(session, region.upper()):
+            typer.echo(f"{p.ref_area}\tfrom {p.first_period}")
+
+
+@participants_app.command("set")
+def set_participant(
+    region: Region, state: State,
+    first_period: Annotated[str, typer.Option(
+        "--from", help="First quarter the state reports, YYYY-Qn.")],
+) -> None:
+    """Make a member state a participant from a quarter (or move its first quarter)."""
+    from exchange.core.db import session_scope
+    from exchange.regional.service import set_participant as put
+
+    _require_period(first_period, quarter=True)
+    with _problems(), session_scope(database_url()) as session:
+        put(session, region=region.upper(), ref_area=state.upper(), first_period=first_period,
+            actor="cli")
+    typer.echo(f"{state.upper()} takes part in {region.upper()} from {first_period}")
+
+
+@participants_app.command("remove")
+def remove_participant(region: Region, state: State) -> None:
+    """The state stops taking part in the region."""
+    from exchange.core.db import session_scope
+    from exchange.regional.service import remove_participant as remove
+
+    with _problems(), session_scope(database_url()) as session:
+        remove(session, region=region.upper(), ref_area=state.upper(), actor="cli")
+    typer.echo(f"{state.upper()} no longer takes part in {region.upper()}")
+
+
+@regions_app.command("coverage")
+def coverage(
+    region: Region,
+    period: Annotated[str, typer.Argument(help="Quarter YYYY-Qn, or week YYYY-Www.")],
+) -> None:
+    """Whom the region's table for a period includes, awaits the sign-off of, and misses."""
+    from exchange.core.db import session_scope
+    from exchange.regional.service import coverage as read
+
+    _require_period(period)
+    with _problems(), session_scope(database_url(), writes=False) as session:
+        view = read(session, region=region.upper(), period=period)
+    for label, states in (("expected", view.expected), ("included", view.included),
+                          ("awaiting sign-off", view.awaiting_signoff),
+                          ("missing", view.missing), ("provisional", view.provisional)):
+        typer.echo(f"{label + ':':<19}{' '.join(states) or '-'}")
+    if view.stale:
+        typer.echo("(a rebuild is due: these are the lists of the last one)")
+
+
+@contextmanager
+def _problems() -> Iterator[None]:
+    """A service's refusal as a one-line error and exit code 2."""
+    from exchange.core.problems import Problem
+
+    try:
+        yield
+    except Problem as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _require_period(period: str, quarter: bool = False) -> None:
+    """Exit 2 unless ``period`` is a quarter (or, unless ``quarter``, a week) of the standard."""
+    from exchange.regional.service import QUARTER_PATTERN
+    from standards import load_standard
+
+    pattern = QUARTER_PATTERN if quarter else load_standard().dimension["TIME_PERIOD"].pattern
+    if not re.fullmatch(pattern or "", period):
+        typer.echo(f"error: {period!r} is not a {'quarter (YYYY-Qn)' if quarter else 'period'}",
+                   err=True)
+        raise typer.Exit(2)
 
 
 @audit_app.command("verify")

@@ -1,4 +1,5 @@
-"""A small HTTP client of the exchange API, used by ``mmx token|submit|status``."""
+"""A small HTTP client of the exchange API, used by ``mmx token|submit|status`` and the
+National Coordinator's ``mmx signoff|sendback|consent``."""
 
 from __future__ import annotations
 
@@ -86,6 +87,30 @@ class ExchangeClient:
     def report(self, submission_id: int) -> dict[str, Any]:
         with self._client() as http:
             return _check(http.get(f"/api/v1/submissions/{submission_id}/report")).json()  # type: ignore[no-any-return]
+
+    def sign_off(self, ref_area: str, period: str, revision: int | None = None
+                 ) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.post(f"/api/v1/datasets/{ref_area}/{period}/signoff",  # type: ignore[no-any-return]
+                                    json={"revision": revision})).json()
+
+    def withdraw_sign_off(self, ref_area: str, period: str) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.delete(f"/api/v1/datasets/{ref_area}/{period}/signoff")).json()  # type: ignore[no-any-return]
+
+    def send_back(self, ref_area: str, period: str, reason: str, revision: int | None = None
+                  ) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.post(f"/api/v1/datasets/{ref_area}/{period}/sendback",  # type: ignore[no-any-return]
+                                    json={"reason": reason, "revision": revision})).json()
+
+    def consent(self, ref_area: str, value: str | None = None) -> dict[str, Any]:
+        """The state's publication consent; set first when ``value`` is given."""
+        with self._client() as http:
+            url = f"/api/v1/states/{ref_area}/consent"
+            response = (http.get(url) if value is None
+                        else http.put(url, json={"publication_consent": value}))
+            return _check(response).json()  # type: ignore[no-any-return]
 
     def wait(self, submission_id: int, timeout: float, interval: float = 0.5
              ) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from exchange.cli import admin_cmd, standard_cmd, submit_cmd, validate_cmd
+from exchange.cli import admin_cmd, coordinator_cmd, standard_cmd, submit_cmd, validate_cmd
 
 
 def build(queue_for: submit_cmd.QueueFactory) -> typer.Typer:
@@ -23,7 +23,11 @@ def build(queue_for: submit_cmd.QueueFactory) -> typer.Typer:
     app.command("token")(submit_cmd.token)
     app.command("submit")(submit_cmd.submit)
     app.command("status")(submit_cmd.status_command(queue_for))
+    app.command("signoff")(coordinator_cmd.signoff)
+    app.command("sendback")(coordinator_cmd.sendback)
+    app.command("consent")(coordinator_cmd.consent)
     app.add_typer(admin_cmd.clients_app, name="clients")
+    app.add_typer(admin_cmd.regions_app, name="regions")
     app.add_typer(admin_cmd.audit_app, name="audit")
     app.add_typer(admin_cmd.db_app, name="db")
     app.command("openapi")(admin_cmd.openapi)

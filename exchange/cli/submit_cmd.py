@@ -23,8 +23,9 @@ ClientSecret = Annotated[str | None, typer.Option(
 Token = Annotated[str | None, typer.Option(envvar="MMX_TOKEN", help="An access token.")]
 
 
-def _client(url: str | None, token: str | None, client_id: str | None,
+def connect(url: str | None, token: str | None, client_id: str | None,
             client_secret: str | None) -> ExchangeClient:
+    """A client of the exchange with a token (given, or fetched with the credentials)."""
     from exchange.cli.http_client import ExchangeClient
     from exchange.core.config import get_settings
 
@@ -44,7 +45,7 @@ def token(url: Url = None, client_id: ClientId = None, client_secret: ClientSecr
     from exchange.cli.http_client import ApiError
 
     try:
-        typer.echo(_client(url, None, client_id, client_secret).token)
+        typer.echo(connect(url, None, client_id, client_secret).token)
     except (ApiError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -93,7 +94,7 @@ def submit(
             console.print("Not uploaded: fix the file first (or use --force).")
             raise typer.Exit(report.exit_code)
     try:
-        client = _client(url, access_token, client_id, client_secret)
+        client = connect(url, access_token, client_id, client_secret)
         created = client.submit(file, country, period, emergency=emergency,
                                 standard_version=standard_version, rounding=rounding)
         console.print(f"Uploaded as submission {created['id']} (revision {created['revision']} "
@@ -146,13 +147,17 @@ def _submission_status(console: Console, submission_id: int, url: str | None,
     from standards.validation import Report
 
     try:
-        client = _client(url, access_token, client_id, client_secret)
+        client = connect(url, access_token, client_id, client_secret)
         current = client.submission(submission_id)
         console.print(f"submission {current['id']}: {current['ref_area']} {current['period']} "
                       f"revision {current['revision']} — [bold]{current['status']}[/] "
                       f"({current.get('progress', 0)}%)")
         if current.get("failure_reason"):
             console.print(f"  failed: {current['failure_reason']}")
+        if review := current.get("review"):
+            console.print(f"  National Coordinator: {review['decision'].replace('_', ' ')}"
+                          + (f" — {review['reason']}" if review.get("reason") else ""),
+                          markup=False)
         for entry in current.get("history", []):
             console.print(f"  {entry['at']}  {entry['status']}")
         if current["status"] == "rejected":

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         description="Retired HS256 secrets by kid (JSON object), still accepted until removed.")
     jwt_kid: str = Field("k1", description="kid of the current signing key.")
 
+    # The seeds date the Almaty Process from the Regional Cooperation Framework's adoption on
+    # 7 September 2012 (001 lines 1-7), so quarters before 2012-Q3 expect nobody by default.
+    participation_from: str = Field(
+        "2012-Q3", pattern=r"^[0-9]{4}-Q[1-4]$",
+        description="First quarter of the participants a newly registered region is seeded "
+        "with (every member); admins change participants afterwards.")
+
     broker_url: str | None = Field(
         None, description="Celery broker; default: a SQLite broker file in data_dir.")
     processing: Literal["queue", "inline"] = Field(

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 # The tables our foreign keys name must be registered wherever these models are used.
 import exchange.accounts.models  # noqa: F401
-from exchange.core.columns import timestamp
+from exchange.core.columns import UTCDateTime, timestamp
 from exchange.submissions.status import SubmissionStatus
 
 
@@ -68,6 +68,11 @@ class Submission(SQLModel, table=True):
     # Attempts at the current stage; past the stage's limit the submission ends ``failed``.
     attempts: int = 0
     failure_reason: str | None = Field(default=None, max_length=1000)
+    # The National Coordinator's decision on this revision (``ReviewDecision``; None: none
+    # yet), kept on the revision it concerns so that a newer revision starts undecided.
+    review: str | None = Field(default=None, max_length=20)
+    review_reason: str | None = Field(default=None, max_length=1000)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

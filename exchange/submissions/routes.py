@@ -23,7 +23,7 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from exchange.auth.policy import Permission, who_may
+from exchange.auth.policy import Permission, allows, who_may
 from exchange.auth.principal import Principal
 from exchange.core.outbox import relay
 from exchange.core.problems import Problem
@@ -91,7 +91,8 @@ def create_submission(
     else:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return SubmissionOut.of(submission, service.history(session, submission))
+    return SubmissionOut.of(submission, service.history(session, submission),
+                            reason_visible=_reads_raw(caller, submission.ref_area))
 
 
 @router.get("", response_model=SubmissionPage, responses=problem_responses(401, 403),
@@ -109,8 +110,9 @@ def list_submissions(
     items, total = service.list_submissions(
         session, caller, ref_area=ref_area.value if ref_area else None, period=period,
         status=status.value if status else None, limit=limit, offset=offset)
-    return SubmissionPage(items=[SubmissionOut.of(s) for s in items], total=total, limit=limit,
-                          offset=offset)
+    return SubmissionPage(
+        items=[SubmissionOut.of(s, reason_visible=_reads_raw(caller, s.ref_area))
+               for s in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut,
@@ -120,7 +122,8 @@ def list_submissions(
 def get_submission(session: ReadDB, caller: Viewer, submission_id: SubmissionId
                    ) -> SubmissionOut:
     submission = service.get_visible(session, caller, submission_id)
-    return SubmissionOut.of(submission, service.history(session, submission))
+    return SubmissionOut.of(submission, service.history(session, submission),
+                            reason_visible=_reads_raw(caller, submission.ref_area))
 
 
 @router.get("/{submission_id}/revisions", response_model=list[SubmissionOut],
@@ -130,7 +133,8 @@ def get_submission(session: ReadDB, caller: Viewer, submission_id: SubmissionId
 def list_revisions(session: ReadDB, caller: Viewer, submission_id: SubmissionId
                    ) -> list[SubmissionOut]:
     submission = service.get_visible(session, caller, submission_id)
-    return [SubmissionOut.of(s) for s in service.revisions(session, submission)]
+    return [SubmissionOut.of(s, reason_visible=_reads_raw(caller, s.ref_area))
+            for s in service.revisions(session, submission)]
 
 
 @router.get(
@@ -167,3 +171,8 @@ def download_file(context: Context, session: DB, caller: RawReader,
     path = service.open_raw_file(session, context.store, caller, submission)
     return FileResponse(path, filename=intake.safe_filename(submission.filename),
                         media_type="application/octet-stream")
+
+
+def _reads_raw(caller: Principal, ref_area: str) -> bool:
+    """Whether the caller reads the state's raw data, and so a send-back's reason."""
+    return allows(caller, Permission.READ_RAW, ref_area)

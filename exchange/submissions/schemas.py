@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from exchange.submissions.models import StatusChange, Submission
-from exchange.submissions.status import SubmissionStatus
+from exchange.submissions.status import ReviewDecision, SubmissionStatus
 
 
 class StatusEntry(BaseModel):
@@ -20,6 +20,23 @@ class StatusEntry(BaseModel):
         return cls(status=SubmissionStatus(change.status), at=change.at)
 
 
+class ReviewState(BaseModel):
+    """The state's National Coordinator's decision on this revision. ``reason`` (of a
+    send-back) is shown to those who read the state's raw data (its agency, its coordinator,
+    the admin): it may quote unprotected figures."""
+
+    decision: ReviewDecision
+    reason: str | None = None
+    at: datetime | None
+
+    @classmethod
+    def of(cls, s: Submission, reason_visible: bool) -> ReviewState | None:
+        if s.review is None:
+            return None
+        return cls(decision=ReviewDecision(s.review),
+                   reason=s.review_reason if reason_visible else None, at=s.reviewed_at)
+
+
 class SubmissionOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {
         "id": 42, "ref_area": "KAZ", "period": "2026-Q3", "revision": 2,
@@ -29,6 +46,8 @@ class SubmissionOut(BaseModel):
         "filename": "KAZ_2026-Q3.csv", "rows": 16324, "error_count": 0, "progress": 100,
         "created_at": "2026-11-23T12:00:00Z", "updated_at": "2026-11-23T12:00:02Z",
         "history": [{"status": "received", "at": "2026-11-23T12:00:00Z"}],
+        "review": {"decision": "sent_back", "at": "2026-11-24T09:00:00Z",
+                   "reason": "Arrivals of Q3 lack the September figures of two border posts."},
         "links": {"self": "/api/v1/submissions/42", "report": "/api/v1/submissions/42/report",
                   "file": "/api/v1/submissions/42/file",
                   "revisions": "/api/v1/submissions/42/revisions"}}})
@@ -54,10 +73,14 @@ class SubmissionOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[StatusEntry] = Field(default_factory=list)
+    review: ReviewState | None = Field(
+        default=None, description="The National Coordinator's sign-off or send-back of this "
+        "revision; null until it decides.")
     links: dict[str, str]
 
     @classmethod
-    def of(cls, s: Submission, history: list[StatusChange] | None = None) -> SubmissionOut:
+    def of(cls, s: Submission, history: list[StatusChange] | None = None, *,
+           reason_visible: bool = False) -> SubmissionOut:
         base = f"/api/v1/submissions/{s.id}"
         return cls(
             id=s.id or 0, ref_area=s.ref_area, period=s.period, revision=s.revision,
@@ -68,6 +91,7 @@ class SubmissionOut(BaseModel):
             error_count=s.error_count, progress=s.progress, failure_reason=s.failure_reason,
             created_at=s.created_at, updated_at=s.updated_at,
             history=[StatusEntry.of(h) for h in history or []],
+            review=ReviewState.of(s, reason_visible),
             links={"self": base, "report": f"{base}/report", "file": f"{base}/file",
                    "revisions": f"{base}/revisions"},
         )

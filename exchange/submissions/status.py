@@ -18,3 +18,13 @@ class SubmissionStatus(StrEnum):
     HARMONIZING = "harmonizing"
     HARMONIZED = "harmonized"
     FAILED = "failed"
+
+
+class ReviewDecision(StrEnum):
+    """The National Coordinator's decision on a harmonized revision (001 lines ~625-666).
+    Regional aggregates count a state-quarter only while its harmonized revision is
+    ``signed_off``; a new revision starts undecided and needs its own sign-off."""
+
+    SIGNED_OFF = "signed_off"
+    SENT_BACK = "sent_back"  # returned to the agency with a reason
+    WITHDRAWN = "withdrawn"  # a sign-off taken back

@@ -12,3 +12,4 @@ _standard = load_standard()
 RefArea = StrEnum("RefArea", {c: c for c in _standard.codelists["CL_AREA"].ids})  # type: ignore[misc]
 StandardVersion = StrEnum("StandardVersion", {v: v for v in known_versions()})  # type: ignore[misc]
 PERIOD_PATTERN = _standard.dimension["TIME_PERIOD"].pattern or ""
+RegionId = StrEnum("RegionId", {r: r for r in _standard.regions})  # type: ignore[misc]

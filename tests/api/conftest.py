@@ -20,6 +20,7 @@ from exchange.auth.principal import Role
 from exchange.core.config import Settings
 from exchange.core.db import migrate, session_scope
 from exchange.core.queue import TaskQueue
+from exchange.regional.service import ensure_participants
 from tests.conftest import SECRET
 
 
@@ -30,11 +31,13 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 def prepared_app(settings: Settings, queue: TaskQueue | None = None) -> FastAPI:
-    """The API over a migrated database with the standard's states (what `mmx serve` or
-    `mmx db upgrade` prepare), processing in-process unless a queue is given."""
+    """The API over a migrated database with the standard's states and the regions'
+    participants (what `mmx serve` or `mmx db upgrade` prepare), processing in-process unless
+    a queue is given."""
     migrate(settings.resolved_database_url)
     with session_scope(settings.resolved_database_url) as session:
         ensure_states(session)
+        ensure_participants(session, first_period=settings.participation_from)
     return create_app(settings, queue=queue or inline_queue(settings))
 
 

@@ -9,14 +9,21 @@ from fastapi.testclient import TestClient
 
 from exchange.api.committed import openapi_document
 from exchange.auth.principal import Role
+from tests.conftest import PERIOD
 
 CALLERS = ["anonymous", "kaz_submitter", "kgz_submitter", "kaz_coordinator",
            "kgz_coordinator", "analyst", "admin"]
-OK = {200, 201, 202}
-# Expected status per caller, in CALLERS order, for a submission of KAZ.
+OK = {200, 201, 202, 204}
+# Expected status per caller, in CALLERS order, for a submission, dataset or state of KAZ and
+# a region of which KAZ and KGZ are members (CENTRAL_ASIA).
 ADMIN_ONLY = (401, 403, 403, 403, 403, 403, OK)
 OWN_STATE_VIEW = (401, OK, 404, OK, 404, OK, OK)
 OWN_STATE_RAW = (401, OK, 404, OK, 404, 403, OK)
+OWN_COORDINATOR_ONLY = (401, 403, 403, OK, 403, 403, 403)
+OWN_STATE_CONSENT = (401, OK, 403, OK, 403, OK, OK)
+REGION_VIEW = (401, 403, 403, OK, OK, OK, OK)
+DATASET = "/api/v1/datasets/{ref_area}/{period}"
+PARTICIPANT = "/api/v1/regions/{region}/participants/{ref_area}"
 EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("post", "/api/v1/auth/token"): None,  # credentials, not roles: see test_auth.py
     ("get", "/api/v1/clients"): ADMIN_ONLY,
@@ -28,6 +35,16 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/api/v1/submissions/{submission_id}/revisions"): OWN_STATE_VIEW,
     ("get", "/api/v1/submissions/{submission_id}/report"): OWN_STATE_RAW,
     ("get", "/api/v1/submissions/{submission_id}/file"): OWN_STATE_RAW,
+    # In this order: the sign-off the DELETE withdraws is the POST's.
+    ("post", DATASET + "/signoff"): OWN_COORDINATOR_ONLY,
+    ("delete", DATASET + "/signoff"): OWN_COORDINATOR_ONLY,
+    ("post", DATASET + "/sendback"): OWN_COORDINATOR_ONLY,
+    ("get", "/api/v1/states/{ref_area}/consent"): OWN_STATE_CONSENT,
+    ("put", "/api/v1/states/{ref_area}/consent"): OWN_COORDINATOR_ONLY,
+    ("get", "/api/v1/regions/{region}/participants"): REGION_VIEW,
+    ("get", "/api/v1/regions/{region}/coverage"): REGION_VIEW,
+    ("put", PARTICIPANT): ADMIN_ONLY,
+    ("delete", PARTICIPANT): ADMIN_ONLY,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
@@ -53,7 +70,8 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
     for (method, path), expected in EXPECTED.items():
         if expected is None:
             continue
-        url = path.format(submission_id=submission_id, client_id=victim.client_id)
+        url = path.format(submission_id=submission_id, client_id=victim.client_id,
+                          ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA")
         for caller, want in zip(CALLERS, expected, strict=True):
             headers = accounts[caller].headers if caller in accounts else {}
             kwargs = _body(method, path)
@@ -64,7 +82,7 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
 
 
 def _body(method: str, path: str) -> dict:
-    from tests.conftest import COUNTRY, PERIOD
+    from tests.conftest import COUNTRY
 
     if (method, path) == ("post", "/api/v1/submissions"):
         from standards import load_standard
@@ -76,6 +94,14 @@ def _body(method: str, path: str) -> dict:
                 "files": {"file": ("kaz.csv", content, "text/csv")}}
     if (method, path) == ("post", "/api/v1/clients"):
         return {"data": {"role": "analyst", "name": "policy test"}}
+    if (method, path) == ("post", DATASET + "/sendback"):
+        return {"json": {"reason": "policy test"}}
+    if (method, path) == ("put", "/api/v1/states/{ref_area}/consent"):
+        return {"json": {"publication_consent": "national"}}
+    if (method, path) == ("put", PARTICIPANT):
+        return {"json": {"first_period": "2026-Q1"}}
+    if path.endswith("/coverage"):
+        return {"params": {"period": PERIOD}}
     return {}
 
 

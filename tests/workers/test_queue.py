@@ -10,6 +10,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from exchange.accounts.service import create_client
+from exchange.auth.principal import Principal, Role
+from exchange.auth.tokens import KeyRing
 from exchange.core.config import Settings
 from exchange.core.db import session_scope
 from exchange.core.outbox import Outbox
@@ -103,13 +106,28 @@ def test_upload_is_validated_harmonized_and_aggregated_by_a_worker(
     coverage = wait_until(fresh_coverage, timeout=30, message=lambda: (
         f"no fresh CENTRAL_ASIA 2026-Q3 coverage; worker log:\n{worker.tail()}"))
     assert coverage is not None
-    assert coverage.included == ["KAZ"]
+    # The worker's rebuild expects KAZ but does not sum it before its coordinator signs off.
+    assert coverage.included == [] and coverage.awaiting_signoff == ["KAZ"]
     assert coverage.missing == ["KGZ", "TJK", "TKM", "UZB"]
+    signed = queue_app.post("/api/v1/datasets/KAZ/2026-Q3/signoff",
+                            headers=_coordinator_headers(queue_settings, "KAZ"))
+    assert signed.status_code == 200, signed.text
     with session_scope(queue_settings.resolved_database_url, writes=False) as session:
+        coverage = session.get(RegionalCoverage, ("CENTRAL_ASIA", "2026-Q3"))
         regional = session.exec(select(sa.func.sum(RegionalObservation.value)).where(
             RegionalObservation.region == "CENTRAL_ASIA")).one()
+    assert coverage.included == ["KAZ"] and not coverage.stale
     # One state: the region is its observations, the derived bands too.
     assert regional == _observations(queue_settings)["value"].sum()
+
+
+def _coordinator_headers(settings: Settings, ref_area: str) -> dict[str, str]:
+    with session_scope(settings.resolved_database_url) as session:
+        client, _ = create_client(session, role=Role.COORDINATOR, ref_area=ref_area,
+                                  name="coordinator")
+    token = KeyRing.from_settings(settings).issue(Principal(client.id, Role.COORDINATOR,
+                                                            ref_area))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def test_broker_down_at_upload_only_delays_processing(

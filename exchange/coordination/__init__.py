@@ -1,0 +1,1 @@
+"""National Coordinators: sign-off and send-back of harmonized quarters, publication consent."""
