@@ -88,6 +88,14 @@ class SeriesKeys:
         if not self.valid.all():
             combined = np.where(self.valid, combined,
                                 n_joint * block.outer_size + np.arange(combined.size))
+        top = int(combined.max()) + 1 if combined.size else 0
+        if combined.size < top <= DENSE_LIMIT:
+            # Number the groups that occur 0..n-1: every per-group array of every breakdown
+            # is then as small as the groups, not as the range of the packed key.
+            present = np.zeros(top, dtype=bool)
+            present[combined] = True
+            number = np.cumsum(present, dtype=np.int64) - 1
+            return number[combined], int(number[-1]) + 1
         return group_ids(combined)
 
     @cached_property
