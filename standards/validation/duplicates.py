@@ -15,6 +15,12 @@ def repeated(keys: SeriesKeys) -> np.ndarray:
     """Per row: its key occurs more than once. Rows with an invalid dimension never repeat."""
     key, valid = keys.key, keys.valid
     if keys.size <= DENSE_LIMIT:
+        # The usual case, no repeats: as many distinct keys as rows, told by a bitmap over the
+        # key range (a byte per key instead of a count).
+        present = np.zeros(keys.size, dtype=bool)
+        present[key[valid]] = True
+        if int(np.count_nonzero(present)) == int(np.count_nonzero(valid)):
+            return np.zeros(key.size, dtype=bool)
         counts = np.bincount(np.where(valid, key, keys.size), minlength=keys.size + 1)
         if counts[: keys.size].max(initial=0) <= 1:
             return np.zeros(key.size, dtype=bool)

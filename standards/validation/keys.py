@@ -89,7 +89,7 @@ class SeriesKeys:
             combined = np.where(self.valid, combined,
                                 n_joint * block.outer_size + np.arange(combined.size))
         top = int(combined.max()) + 1 if combined.size else 0
-        if combined.size < top <= DENSE_LIMIT:
+        if top <= DENSE_LIMIT:
             # Number the groups that occur 0..n-1: every per-group array of every breakdown
             # is then as small as the groups, not as the range of the packed key.
             present = np.zeros(top, dtype=bool)
@@ -100,30 +100,56 @@ class SeriesKeys:
 
     @cached_property
     def _block(self) -> _Block:
-        """Split the dimensions: the smallest ones, while the product of their radices stays
-        within ``JOINT_LIMIT``, and the others."""
-        joint_stride: dict[str, int] = {}
-        size = 1
-        for dim in sorted(self.codes, key=lambda d: self.radix[d]):
-            if size * self.radix[dim] > JOINT_LIMIT:
-                break
-            joint_stride[dim] = size
-            size *= self.radix[dim]
-        outer_stride: dict[str, int] = {}
-        outer_size = 1
-        for dim in self.codes:
-            if dim not in joint_stride:
-                outer_stride[dim] = outer_size
-                outer_size *= self.radix[dim]
-        n = self.key.size
-        joint_key = np.zeros(n, dtype=np.int64)
-        outer_key = np.zeros(n, dtype=np.int64)
-        for dim, stride in joint_stride.items():
-            joint_key += np.maximum(self.codes[dim], 0) * stride
-        for dim, stride in outer_stride.items():
-            outer_key += np.maximum(self.codes[dim], 0) * stride
-        return _Block(joint_stride=joint_stride, joint_size=size, joint_key=joint_key,
-                      outer_stride=outer_stride, outer_size=outer_size, outer_key=outer_key)
+        """Split the dimensions into a joint block, packed and compacted by lookup, and an
+        outer one. The outer block is the one large dimension whose values combine most
+        freely with the rest (citizenship, usually: every row of a table repeats for each
+        country of origin), chosen among the largest by the range it leaves; otherwise the
+        smallest dimensions while their product stays within ``JOINT_LIMIT``."""
+        dims = list(self.codes)
+        best: tuple[int, str] | None = None
+        for candidate in sorted(dims, key=lambda d: -self.radix[d])[:2]:
+            rest = [d for d in dims if d != candidate]
+            size = int(np.prod([self.radix[d] for d in rest], dtype=np.int64))
+            if size > JOINT_LIMIT or self.size > DENSE_LIMIT:
+                continue
+            # The distinct combinations of the other dimensions, on the packed key itself.
+            present = np.zeros(self.size, dtype=bool)
+            present[self.without(candidate)[self.valid]] = True
+            spread = int(np.count_nonzero(present)) * self.radix[candidate]
+            if best is None or spread < best[0]:
+                best = (spread, candidate)
+        if best is not None:
+            joint = [d for d in dims if d != best[1]]
+        else:
+            joint, size = [], 1
+            for dim in sorted(dims, key=lambda d: self.radix[d]):
+                if size * self.radix[dim] > JOINT_LIMIT:
+                    break
+                joint.append(dim)
+                size *= self.radix[dim]
+        joint_stride = _strides(joint, self.radix)
+        outer_stride = _strides([d for d in dims if d not in joint_stride], self.radix)
+        return _Block(joint_stride=joint_stride,
+                      joint_size=int(np.prod([self.radix[d] for d in joint], dtype=np.int64)),
+                      joint_key=self._packed(joint_stride),
+                      outer_stride=outer_stride,
+                      outer_size=int(np.prod([self.radix[d] for d in outer_stride],
+                                             dtype=np.int64)),
+                      outer_key=self._packed(outer_stride))
+
+    def _packed(self, stride: dict[str, int]) -> np.ndarray:
+        key = np.zeros(self.key.size, dtype=np.int64)
+        for dim, step in stride.items():
+            key += np.maximum(self.codes[dim], 0) * step
+        return key
+
+
+def _strides(dims: list[str], radix: dict[str, int]) -> dict[str, int]:
+    out, size = {}, 1
+    for dim in dims:
+        out[dim] = size
+        size *= radix[dim]
+    return out
 
 
 # Largest range of the small dimensions' packed key (a boolean and an int64 array of this size
