@@ -30,16 +30,6 @@ class Clash:
     message: str
     hint: str
 
-    def rows(self, upload: Upload) -> np.ndarray:
-        if self.column not in upload.coded or self.other not in upload.coded:
-            return np.empty(0, dtype=np.int64)
-        one, two = upload.coded[self.column], upload.coded[self.other]
-        flags = one.entries.is_in(self.values).to_numpy()
-        other_flags = two.entries.is_in(self.other_values).to_numpy()
-        if not flags.any() or not other_flags.any():
-            return np.empty(0, dtype=np.int64)
-        return np.flatnonzero(one.where(flags) & two.where(other_flags))
-
 
 def clashes(standard: Standard, upload: Upload) -> list[Clash]:
     """The combinations the standard forbids, given the values the file uses."""
@@ -100,10 +90,7 @@ def check_combinations(upload: Upload, report: Report, standard: Standard) -> Up
     """Report every forbidden combination (rule ``combination``); the rows are marked bad."""
     found: dict[str, np.ndarray] = {}
     reasons: dict[tuple[int, str], Clash] = {}
-    for clash in clashes(standard, upload):
-        rows = clash.rows(upload)
-        if not rows.size:
-            continue
+    for rows, clash in _clashing_rows(upload, clashes(standard, upload)):
         key = f"{clash.column}|{clash.other}|{clash.message}"
         found[key] = rows
         for i in rows[: report.max_per_rule].tolist():
@@ -138,6 +125,36 @@ def check_combinations(upload: Upload, report: Report, standard: Standard) -> Up
     return upload.with_(bad=bad)
 
 
+def _clashing_rows(upload: Upload, found: list[Clash]) -> list[tuple[np.ndarray, Clash]]:
+    """The rows of each clash, one lookup per pair of columns: a table over the two columns'
+    dictionaries says which clash (if any) each pair of entries is, and each row is looked up
+    once in it."""
+    by_pair: dict[tuple[str, str], list[Clash]] = {}
+    for clash in found:
+        if clash.column in upload.coded and clash.other in upload.coded:
+            by_pair.setdefault((clash.column, clash.other), []).append(clash)
+    out: list[tuple[np.ndarray, Clash]] = []
+    for (column, other), pair_clashes in by_pair.items():
+        one, two = upload.coded[column], upload.coded[other]
+        width = len(two.entries) + 1  # the last row and column stand for empty cells
+        table = np.zeros((len(one.entries) + 1, width), dtype=np.int8)
+        for k, clash in enumerate(pair_clashes, start=1):
+            flags = np.append(one.entries.is_in(clash.values).to_numpy(), False)
+            other_flags = np.append(two.entries.is_in(clash.other_values).to_numpy(), False)
+            cell = np.outer(flags, other_flags) & (table == 0)
+            table[cell] = k
+        if not table.any():
+            continue
+        which = table.reshape(-1)[np.where(one.ids < 0, len(one.entries), one.ids) * width
+                                  + np.where(two.ids < 0, len(two.entries), two.ids)]
+        hit = np.flatnonzero(which)
+        for k, clash in enumerate(pair_clashes, start=1):
+            rows = hit[which[hit] == k]
+            if rows.size:
+                out.append((rows, clash))
+    return out
+
+
 def _mixed_units(upload: Upload, standard: Standard, flagged: np.ndarray
                  ) -> dict[str, np.ndarray]:
     """Rows of a measure given in a unit other than the first one it is given in (rows already
@@ -149,6 +166,12 @@ def _mixed_units(upload: Upload, standard: Standard, flagged: np.ndarray
     coded_unit = units.where(units.entries.is_in(
         list(standard.codelists["CL_UNIT_MEASURE"].ids)).fill_null(False).to_numpy())
     valid = (measures.ids >= 0) & (units.ids >= 0) & coded_unit & ~flagged
+    # The usual case, one unit per measure, told by a bitmap over (measure, unit) pairs.
+    width = len(units.entries) + 1
+    pairs = np.zeros((len(measures.entries) + 1) * width, dtype=bool)
+    pairs[pair[valid]] = True
+    if pairs.reshape(-1, width).sum(axis=1).max(initial=0) <= 1:
+        return {}
     first_unit: dict[int, int] = {}
     wrong = np.zeros(upload.height, dtype=bool)
     unique, first = np.unique(pair[valid], return_index=True)
