@@ -69,26 +69,30 @@ class SeriesKeys:
         large ones: the result spans about as many ids as the file has rows, in linear time.
         """
         block = self._block
-        joint = block.joint_key.copy()
-        outer = block.outer_key.copy()
-        for dim in dimensions:
-            if dim in block.joint_stride:
-                joint -= self.codes[dim] * block.joint_stride[dim]
-            else:
-                outer -= self.codes[dim] * block.outer_stride[dim]
-        if not self.valid.all():  # rows with an invalid dimension: a group of their own each
-            invalid = ~self.valid
-            joint[invalid] = 0
-            outer[invalid] = 0
+        joint, outer = block.joint_key, block.outer_key
+        taken = [d for d in dimensions if d in block.joint_stride]
+        if taken:
+            joint = joint - sum(self.codes[d] * block.joint_stride[d] for d in taken)
+        taken = [d for d in dimensions if d in block.outer_stride]
+        if taken:
+            outer = outer - sum(self.codes[d] * block.outer_stride[d] for d in taken)
+        all_valid = bool(self.valid.all())
+        if not all_valid:  # rows with an invalid dimension: a group of their own each
+            joint = np.where(self.valid, joint, 0)
+            outer = np.where(self.valid, outer, 0)
         present = np.zeros(block.joint_size, dtype=bool)
         present[joint] = True
         compact = np.cumsum(present, dtype=np.int64) - 1
         n_joint = int(compact[-1]) + 1 if compact.size else 1
-        combined = compact[joint] + n_joint * outer
-        if not self.valid.all():
-            combined = np.where(self.valid, combined,
-                                n_joint * block.outer_size + np.arange(combined.size))
-        top = int(combined.max()) + 1 if combined.size else 0
+        combined = compact[joint]
+        if block.outer_size > 1:
+            combined += n_joint * outer
+        top = n_joint * block.outer_size
+        if not all_valid:
+            combined = np.where(self.valid, combined, top + np.arange(combined.size))
+            top += combined.size
+        if top <= SPARSE_FACTOR // 4 * combined.size:
+            return combined, top  # dense enough: a few empty groups cost less than numbering
         if top <= DENSE_LIMIT:
             # Number the groups that occur 0..n-1: every per-group array of every breakdown
             # is then as small as the groups, not as the range of the packed key.

@@ -43,19 +43,31 @@ def check_subsets(keys: SeriesKeys, cells: Cells, report: Report, standard: Stan
             wide_ids, wide_n = keys.groups_without(dim.id, *DECLARED)
             spoiled = np.bincount(wide_ids, weights=unusable, minlength=wide_n) > 0
             unusable = spoiled[wide_ids]
+        # Only rows of a parent code are read in full; the members (the needs, a minority of
+        # the rows in any table) are compared on their own rows.
+        usable_rows = np.flatnonzero(~unusable) if unusable.any() else None
+        names = {v: k for k, v in positions.items()}
         for parent, members in parents.items():
             if parent not in positions:
                 continue
-            is_parent = (code == positions[parent]) & ~unusable
-            parent_value = np.full(n, -1, dtype=np.int64)
-            parent_value[ids[is_parent]] = cells.values[is_parent]
             member_lookup = np.zeros(keys.radix[dim.id], dtype=bool)
             member_lookup[[positions[m] for m in members]] = True
-            limit = parent_value[ids] + (rounding if rounding > 1 else 0)
-            over = np.flatnonzero(member_lookup[code] & ~unusable & (parent_value[ids] >= 0)
-                                  & (cells.values > limit))
+            role = member_lookup[code]
+            if usable_rows is not None:
+                role &= ~unusable
+            member_rows = np.flatnonzero(role)
+            if not member_rows.size:
+                continue
+            parent_rows = np.flatnonzero(code == positions[parent])
+            if usable_rows is not None:
+                parent_rows = parent_rows[~unusable[parent_rows]]
+            parent_value = np.full(n, -1, dtype=np.int64)
+            parent_value[ids[parent_rows]] = cells.values[parent_rows]
+            of_member = parent_value[ids[member_rows]]
+            values = cells.values[member_rows]
+            over = member_rows[(of_member >= 0)
+                               & (values > of_member + (rounding if rounding > 1 else 0))]
             total_rows += int(over.size)
-            names = {v: k for k, v in positions.items()}
             found.extend((int(cells.rows[i]), names[int(code[i])], parent,
                           int(cells.values[i]), int(parent_value[ids[i]]))
                          for i in over[: report.max_per_rule].tolist())
