@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import gettext
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from functools import cache
 from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import pycountry
 import yaml
 
 from standards.model import (
@@ -85,6 +90,8 @@ def _country_labels(path: Path) -> dict[str, dict[str, str]]:
 def _iso_countries(labels: dict[str, dict[str, str]]) -> tuple[Code, ...]:
     """ISO 3166-1 alpha-3 from pycountry, with the Russian and French names it ships. A country
     in ``labels`` is labelled with those names instead; the ISO names it replaces stay aliases."""
+    import pycountry  # only when the standard is loaded from its files, not from the cache
+
     translations = {
         lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
         for lang in COUNTRY_LANGUAGES if lang != "en"
@@ -240,5 +247,53 @@ def load_standard_from(data_dir: Path) -> Standard:
 @cache
 def load_standard() -> Standard:
     """The current standard, loaded once per process. Uploads following an older version are
-    validated against it after ``standards.mappings`` has lifted their codes."""
-    return load_standard_from(DATA_DIR)
+    validated against it after ``standards.mappings`` has lifted their codes.
+
+    Parsing the YAML and pycountry's names costs more than a validation of a small file, and
+    `mmx validate` is a short-lived process: the loaded standard is kept in a cache file named
+    by a digest of every data file (and of pycountry's data and this Python), so an edited
+    code list, another pycountry or another interpreter is simply a different file. A cache
+    that cannot be read or written is skipped.
+    """
+    path = _cache_dir() / f"standard-{_fingerprint(DATA_DIR)}.pickle"
+    try:
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)
+        if isinstance(cached, Standard):
+            return cached
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    standard = load_standard_from(DATA_DIR)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as fh:
+            pickle.dump(standard, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+    except OSError:
+        pass
+    return standard
+
+
+# Bumped when the shape of the cached objects changes.
+CACHE_FORMAT = 1
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("MMX_CACHE_DIR"):
+        return Path(os.environ["MMX_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mmx"
+
+
+def _fingerprint(data_dir: Path) -> str:
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{sys.version}".encode())
+    spec = find_spec("pycountry")
+    if spec is not None and spec.origin:
+        for path in sorted((Path(spec.origin).parent / "databases").glob("*")):
+            stat = path.stat()
+            digest.update(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    for path in sorted(data_dir.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(data_dir).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]

@@ -321,3 +321,27 @@ def test_national_bands_in_a_unhcr_file_are_summed_into_unhcr_bands(example,
     report = validate_frame(frame)
     assert report.valid, report.as_dict()
     assert any("'Y18T24' -> Y18T59" in n for n in report.notes)
+
+
+# --- the loaded standard is cached between processes ----------------------------------------------
+
+def test_the_standard_is_cached_by_a_digest_of_its_files(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from standards.loader import DATA_DIR, _fingerprint, load_standard
+
+    monkeypatch.setenv("MMX_CACHE_DIR", str(tmp_path / "cache"))
+    fresh = load_standard.__wrapped__()
+    (cached_file,) = (tmp_path / "cache").glob("standard-*.pickle")
+    again = load_standard.__wrapped__()
+    assert again.version == fresh.version and again.dimension_ids == fresh.dimension_ids
+    assert again.codelists["CL_AREA"].by_id["KGZ"].name == fresh.codelists["CL_AREA"].by_id[
+        "KGZ"].name
+    cached_file.write_bytes(b"not a pickle")  # a broken cache is skipped, then rewritten
+    assert load_standard.__wrapped__().version == fresh.version
+    copy = tmp_path / "data"
+    shutil.copytree(DATA_DIR, copy)
+    assert _fingerprint(copy) == _fingerprint(DATA_DIR)
+    dsd = copy / "dsd.yaml"
+    dsd.write_text(dsd.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert _fingerprint(copy) != _fingerprint(DATA_DIR)
