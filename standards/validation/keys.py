@@ -116,10 +116,12 @@ class SeriesKeys:
             size = int(np.prod([self.radix[d] for d in rest], dtype=np.int64))
             if size > JOINT_LIMIT or self.size > DENSE_LIMIT:
                 continue
-            # The distinct combinations of the other dimensions, on the packed key itself.
-            present = np.zeros(self.size, dtype=bool)
-            present[self.without(candidate)[self.valid]] = True
-            spread = int(np.count_nonzero(present)) * self.radix[candidate]
+            # The distinct combinations of the other dimensions, on the packed key itself, in
+            # an evenly spaced sample of the rows (enough to tell the candidates apart).
+            step = max(1, self.key.size // SAMPLE_ROWS)
+            rest_key = (self.key[::step] - self.codes[candidate][::step] * self.stride[
+                candidate])[self.valid[::step]]
+            spread = int(np.unique(rest_key).size) * self.radix[candidate]
             if best is None or spread < best[0]:
                 best = (spread, candidate)
         if best is not None:
@@ -143,8 +145,12 @@ class SeriesKeys:
 
     def _packed(self, stride: dict[str, int]) -> np.ndarray:
         key = np.zeros(self.key.size, dtype=np.int64)
+        term = np.empty(self.key.size, dtype=np.int64)
         for dim, step in stride.items():
-            key += np.maximum(self.codes[dim], 0) * step
+            np.multiply(self.codes[dim], step, out=term)
+            key += term
+        if not self.valid.all():  # invalid rows (code -1) are regrouped by the caller
+            key = np.where(self.valid, key, 0)
         return key
 
 
@@ -155,6 +161,9 @@ def _strides(dims: list[str], radix: dict[str, int]) -> dict[str, int]:
         size *= radix[dim]
     return out
 
+
+# Rows sampled to choose the outer dimension.
+SAMPLE_ROWS = 1 << 16
 
 # Largest range of the small dimensions' packed key (a boolean and an int64 array of this size
 # are allocated per grouping).
