@@ -11,9 +11,9 @@ class CeleryQueue:
     def __init__(self, settings: Settings) -> None:
         self.app = producer_for(settings)
 
-    def send(self, stage: str, submission_id: int) -> None:
+    def send(self, stage: str, subject_id: int) -> None:
         try:
-            self.app.send_task(TASK_PREFIX + stage, (submission_id,), retry=False)
+            self.app.send_task(TASK_PREFIX + stage, (subject_id,), retry=False)
         except Exception as exc:  # kombu, redis and socket errors alike: the broker is away
             raise QueueUnavailable(f"{type(exc).__name__}: {exc}") from exc
 

@@ -17,21 +17,22 @@ from workers.queue import CeleryQueue
 
 def _task_for(stage: Stage) -> Task:
     @app.task(name=TASK_PREFIX + stage.name, bind=True)
-    def run(self: Task, submission_id: int) -> str | None:
+    def run(self: Task, subject_id: int) -> str | None:
         settings = get_settings()
         pipeline = Pipeline.from_settings(settings)
         try:
-            next_stage = run_stage(pipeline, stage.name, submission_id)
+            next_stage = run_stage(pipeline, stage.name, subject_id)
         except stage.retry.transient as exc:
             # Bounded by the stage's attempt count, which every delivery increments.
             raise self.retry(exc=exc, countdown=stage.retry.delay(self.request.retries + 1),
                              max_retries=None) from exc
         except Exception as exc:
-            fail(pipeline, stage.name, submission_id, exc)
+            fail(pipeline, stage.name, subject_id, exc)
             return None
         if next_stage is not None:
             # A broker that is away now only delays it: the row waits for the sweeper.
-            relay(pipeline.database_url, CeleryQueue(settings), submission_ids=[submission_id])
+            relay(pipeline.database_url, CeleryQueue(settings),
+                  **{f"{stage.subject.name}_ids": [subject_id]})
         return next_stage
 
     return run  # type: ignore[no-any-return]

@@ -15,8 +15,10 @@ from exchange.coordination import routes as coordination_routes
 from exchange.core.config import Settings
 from exchange.core.queue import TaskQueue
 from exchange.core.ratelimit import RateLimiter
+from exchange.harmonization import routes as harmonization_routes
 from exchange.pipeline.inline import InlineQueue
 from exchange.pipeline.runner import Pipeline
+from exchange.publication import routes as publication_routes
 from exchange.regional import routes as regional_routes
 from exchange.submissions import routes as submissions_routes
 from exchange.web import errors
@@ -55,8 +57,9 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     for module in (accounts_routes, submissions_routes, coordination_routes, regional_routes,
-                   health):
+                   publication_routes, harmonization_routes, health):
         app.include_router(module.router)
+    app.include_router(publication_routes.calendar_router)
     # The body limit counts bytes as they arrive, so an oversized chunked upload is refused
     # before it is spooled to disk, not after.
     app.add_middleware(BodyLimitMiddleware,

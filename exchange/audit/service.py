@@ -45,6 +45,12 @@ class Action:
     DATASET_SENT_BACK = "dataset.sent_back"
     SIGNOFF_WITHDRAWN = "dataset.signoff_withdrawn"
     CONSENT_SET = "state.consent_set"
+    RELEASE_REQUESTED = "release.requested"
+    RELEASE_SCHEDULED = "release.scheduled"
+    RELEASE_PUBLISHED = "release.published"
+    RELEASE_REFUSED = "release.refused"  # the audit found a cell under-protected
+    RELEASE_FAILED = "release.failed"
+    RELEASE_AUDIT_READ = "release.audit_read"
 
 
 def _digest(prev_hash: str, at: datetime, actor: str, action: str, target: str,

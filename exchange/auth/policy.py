@@ -38,6 +38,10 @@ class Permission(StrEnum):
     SET_CONSENT = "set_consent"  # set it: regional aggregates only, or national tables too
     VIEW_COVERAGE = "view_coverage"  # a region's participants and the coverage of its tables
     MANAGE_PARTICIPANTS = "manage_participants"  # which member states take part in a region
+    VIEW_HARMONIZED = "view_harmonized"  # harmonized observations (unprotected) of a state
+    REQUEST_RELEASE = "request_release"  # queue the next release of a period
+    SEE_EMBARGOED = "see_embargoed"  # releases before their embargo ends, and unpublished ones
+    READ_AUDIT = "read_audit"  # a release's audit: the true values of suppressed cells
 
 
 RULES: dict[Permission, dict[Role, Scope]] = {
@@ -58,6 +62,15 @@ RULES: dict[Permission, dict[Role, Scope]] = {
         Role.COORDINATOR: Scope.OWN_STATE, Role.ANALYST: Scope.ALL_STATES,
         Role.ADMIN: Scope.ALL_STATES},
     Permission.MANAGE_PARTICIPANTS: {Role.ADMIN: Scope.ALL_STATES},
+    # The task force analyses unprotected harmonized data inside the exchange; agencies and
+    # coordinators see their own state's.
+    Permission.VIEW_HARMONIZED: {
+        Role.SUBMITTER: Scope.OWN_STATE, Role.COORDINATOR: Scope.OWN_STATE,
+        Role.ANALYST: Scope.ALL_STATES, Role.ADMIN: Scope.ALL_STATES},
+    Permission.REQUEST_RELEASE: {Role.ADMIN: Scope.ALL_STATES},
+    Permission.SEE_EMBARGOED: {Role.ANALYST: Scope.ALL_STATES, Role.ADMIN: Scope.ALL_STATES},
+    # The audit holds the true value of every suppressed cell: the admin's only.
+    Permission.READ_AUDIT: {Role.ADMIN: Scope.ALL_STATES},
 }
 
 
@@ -125,4 +138,8 @@ _VERBS = {
     Permission.SET_CONSENT: "set a state's publication consent",
     Permission.VIEW_COVERAGE: "see regional coverage and participants",
     Permission.MANAGE_PARTICIPANTS: "change a region's participants",
+    Permission.VIEW_HARMONIZED: "see harmonized observations",
+    Permission.REQUEST_RELEASE: "request a release",
+    Permission.SEE_EMBARGOED: "see embargoed or unpublished releases",
+    Permission.READ_AUDIT: "read a release's audit",
 }

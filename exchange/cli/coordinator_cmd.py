@@ -36,7 +36,7 @@ def signoff(
             return client.withdraw_sign_off(country.upper(), period)  # type: ignore[no-any-return]
         return client.sign_off(country.upper(), period, revision)  # type: ignore[no-any-return]
 
-    review = _call(act, url, access_token, client_id, client_secret)
+    review = call_api(act, url, access_token, client_id, client_secret)
     _print_review(review)
 
 
@@ -49,7 +49,7 @@ def sendback(
     access_token: Token = None,
 ) -> None:
     """Send your state's harmonized quarter back to its agency with a reason."""
-    review = _call(lambda c: c.send_back(country.upper(), period, reason, revision),
+    review = call_api(lambda c: c.send_back(country.upper(), period, reason, revision),
                    url, access_token, client_id, client_secret)
     _print_review(review)
 
@@ -63,17 +63,20 @@ def consent(
     access_token: Token = None,
 ) -> None:
     """Show your state's publication consent, or --set it."""
-    current = _call(lambda c: c.consent(country.upper(), set_to.value if set_to else None),
+    current = call_api(lambda c: c.consent(country.upper(), set_to.value if set_to else None),
                     url, access_token, client_id, client_secret)
     typer.echo(f"{current['ref_area']}: publication consent {current['publication_consent']}")
 
 
-def _call(act: Callable[[Any], dict[str, Any]], url: str | None, access_token: str | None,
-          client_id: str | None, client_secret: str | None) -> dict[str, Any]:
+def call_api(act: Callable[[Any], Any], url: str | None, access_token: str | None,
+             client_id: str | None, client_secret: str | None, *, anonymous: bool = False
+             ) -> Any:
+    """Run ``act`` with a connected client; an API error is printed and exits 1 (refused)
+    or 2 (the exchange failed or could not be reached)."""
     from exchange.cli.http_client import ApiError
 
     try:
-        return act(connect(url, access_token, client_id, client_secret))
+        return act(connect(url, access_token, client_id, client_secret, anonymous=anonymous))
     except (ApiError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         refused = isinstance(exc, ApiError) and exc.status < 500

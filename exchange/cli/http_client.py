@@ -121,3 +121,31 @@ class ExchangeClient:
             if current["status"] not in AWAITING_VERDICT or time.monotonic() >= deadline:
                 return current
             time.sleep(interval)
+
+    def request_release(self, period: str, notes: str | None = None,
+                        embargo_until: str | None = None) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.post("/api/v1/releases", json={  # type: ignore[no-any-return]
+                "period": period, "notes": notes, "embargo_until": embargo_until})).json()
+
+    def releases(self, period: str | None = None) -> list[dict[str, Any]]:
+        with self._client() as http:
+            return _check(http.get("/api/v1/releases", params={  # type: ignore[no-any-return]
+                k: v for k, v in {"period": period}.items() if v})).json()
+
+    def release(self, release_id: int) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.get(f"/api/v1/releases/{release_id}")).json()  # type: ignore[no-any-return]
+
+    def release_table(self, release_id: int, what: str, area: str | None = None) -> str:
+        """The release's cells or audit as CSV text."""
+        with self._client() as http:
+            return _check(http.get(f"/api/v1/releases/{release_id}/{what}", params={
+                "format": "csv", **({"area": area} if area else {})})).text
+
+    def schedule_release(self, period: str, due_at: str, notes: str | None = None,
+                         embargo_until: str | None = None) -> dict[str, Any]:
+        with self._client() as http:
+            return _check(http.post("/api/v1/release-calendar", json={  # type: ignore[no-any-return]
+                "period": period, "due_at": due_at, "notes": notes,
+                "embargo_until": embargo_until})).json()

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from exchange.cli import admin_cmd, coordinator_cmd, standard_cmd, submit_cmd, validate_cmd
+from exchange.cli import (
+    admin_cmd,
+    coordinator_cmd,
+    releases_cmd,
+    standard_cmd,
+    submit_cmd,
+    validate_cmd,
+)
 
 
 def build(queue_for: submit_cmd.QueueFactory) -> typer.Typer:
@@ -28,6 +35,7 @@ def build(queue_for: submit_cmd.QueueFactory) -> typer.Typer:
     app.command("consent")(coordinator_cmd.consent)
     app.add_typer(admin_cmd.clients_app, name="clients")
     app.add_typer(admin_cmd.regions_app, name="regions")
+    app.add_typer(releases_cmd.app, name="releases")
     app.add_typer(admin_cmd.audit_app, name="audit")
     app.add_typer(admin_cmd.db_app, name="db")
     app.command("openapi")(admin_cmd.openapi)

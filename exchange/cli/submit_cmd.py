@@ -24,13 +24,16 @@ Token = Annotated[str | None, typer.Option(envvar="MMX_TOKEN", help="An access t
 
 
 def connect(url: str | None, token: str | None, client_id: str | None,
-            client_secret: str | None) -> ExchangeClient:
-    """A client of the exchange with a token (given, or fetched with the credentials)."""
+            client_secret: str | None, *, anonymous: bool = False) -> ExchangeClient:
+    """A client of the exchange with a token (given, or fetched with the credentials); with
+    ``anonymous``, none when no credentials are given (public data)."""
     from exchange.cli.http_client import ExchangeClient
     from exchange.core.config import get_settings
 
     client = ExchangeClient(url or get_settings().public_url, token=token)
     if token is None:
+        if anonymous and not (client_id and client_secret):
+            return client
         if not client_id or not client_secret:
             typer.echo("error: give --token, or --client-id and --client-secret "
                        "(or MMX_CLIENT_ID / MMX_CLIENT_SECRET)", err=True)

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     stuck_after_seconds: int = Field(
         120, gt=0, description="The sweeper re-sends a stage that stayed due this long.")
     sweep_interval_seconds: float = Field(10, gt=0, description="How often workers sweep.")
+    release_coverage_share: float = Field(
+        0, ge=0, le=1, description="Queue a release of a period automatically once this share "
+        "of a region's participants is signed off (1: all of them); 0: never.")
 
     def read_limits(self) -> ReadLimits:
         return ReadLimits(max_cell_chars=self.max_cell_chars, max_columns=self.max_columns,

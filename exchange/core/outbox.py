@@ -24,11 +24,13 @@ RELAY_BATCH = 500
 
 
 class Outbox(SQLModel, table=True):
-    """One stage of one submission to hand to the queue. ``dispatched_at`` is set once the
-    queue took it, or once the stage started (whichever comes first)."""
+    """One stage of one subject (a submission or a release) to hand to the queue.
+    ``dispatched_at`` is set once the queue took it, or once the stage started (whichever
+    comes first)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    submission_id: int = Field(foreign_key="submission.id", index=True)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    release_id: int | None = Field(default=None, foreign_key="release.id", index=True)
     stage: str = Field(max_length=20)
     created_at: datetime = timestamp()
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
@@ -36,24 +38,28 @@ class Outbox(SQLModel, table=True):
 
 
 def relay(database_url: str, queue: TaskQueue, *, submission_ids: list[int] | None = None,
-          older_than_seconds: float = 0) -> int:
-    """Send pending outbox rows (all, or those of ``submission_ids``); returns how many were
-    sent. Stops at the first broker error: the rest wait for the next sweep."""
+          release_ids: list[int] | None = None, older_than_seconds: float = 0) -> int:
+    """Send pending outbox rows (all, or those of ``submission_ids``/``release_ids``); returns
+    how many were sent. Stops at the first broker error: the rest wait for the next sweep."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with session_scope(database_url, writes=False) as session:
-        query = select(Outbox.id, Outbox.stage, Outbox.submission_id).where(
+        query = select(Outbox.id, Outbox.stage, Outbox.submission_id, Outbox.release_id).where(
             Outbox.dispatched_at.is_(None), Outbox.created_at <= cutoff)  # type: ignore[union-attr]
         if submission_ids is not None:
-            query = query.where(Outbox.submission_id.in_(submission_ids))  # type: ignore[attr-defined]
+            query = query.where(Outbox.submission_id.in_(submission_ids))  # type: ignore[union-attr]
+        if release_ids is not None:
+            query = query.where(Outbox.release_id.in_(release_ids))  # type: ignore[union-attr]
         pending = session.exec(query.order_by(Outbox.id).limit(RELAY_BATCH)).all()
     sent: list[int] = []
     failed: int | None = None
-    for entry_id, stage, submission_id in pending:
+    for entry_id, stage, submission_id, release_id in pending:
+        subject_id = submission_id if submission_id is not None else release_id
         try:
-            queue.send(stage, submission_id)
+            queue.send(stage, int(subject_id))  # type: ignore[arg-type]
         except QueueUnavailable as exc:
             log.warning("outbox %s (%s) not sent: %s", entry_id, stage, exc,
-                        extra={"submission_id": submission_id})
+                        extra={"submission_id" if submission_id is not None else "release_id":
+                               subject_id})
             failed = entry_id
             break
         sent.append(entry_id)  # type: ignore[arg-type]
@@ -68,10 +74,11 @@ def relay(database_url: str, queue: TaskQueue, *, submission_ids: list[int] | No
     return len(sent)
 
 
-def consume(session: sa.orm.Session, submission_id: int, stage: str) -> None:
-    """Mark a stage's pending rows as taken: the stage is running, nothing needs sending."""
+def consume(session: sa.orm.Session, column: str, subject_id: int, stage: str) -> None:
+    """Mark a stage's pending rows as taken: the stage is running, nothing needs sending.
+    ``column`` is the outbox's reference to the subject (``submission_id``, ``release_id``)."""
     session.execute(sa.update(Outbox).where(
-        Outbox.submission_id == submission_id, Outbox.stage == stage,
+        getattr(Outbox, column) == subject_id, Outbox.stage == stage,
         Outbox.dispatched_at.is_(None)).values(dispatched_at=utcnow()))  # type: ignore[union-attr]
 
 

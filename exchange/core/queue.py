@@ -16,7 +16,7 @@ class QueueUnavailable(Exception):
 
 
 class TaskQueue(Protocol):
-    def send(self, stage: str, submission_id: int) -> None:
+    def send(self, stage: str, subject_id: int) -> None:
         """Hand one stage of one submission to the queue; raise ``QueueUnavailable`` when the
         broker cannot take it."""
         ...

@@ -86,3 +86,17 @@ def insert_observations(session: Session, rows: pl.DataFrame) -> None:
             f"VALUES ({', '.join('?' * len(OBSERVATION_COLUMNS))})", rows.iter_rows())
     finally:
         cursor.close()
+
+
+def observations(session: Session, *, ref_area: str, period: str) -> pl.DataFrame:
+    """A state-period's harmonized observations (unprotected: for the roles that may see
+    them), in the standard's column names."""
+    names = {column: name for name, column in COLUMNS.items()}
+    columns = [c for c in OBSERVATION_COLUMNS if c not in ("dataset_id", "submission_id")]
+    table = Observation.__table__.c
+    rows = session.execute(sa.select(*(table[c] for c in columns)).where(
+        table.ref_area == ref_area, table.period == period).order_by(table.id)).all()
+    schema = {names.get(c, c.upper()): (pl.Int64 if c in ("value", "revision") else
+                                        pl.Boolean if c == "derived" else pl.String)
+              for c in columns}
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,8 +1,8 @@
-"""Running one stage of one submission: claim, work, complete (see ``stages.py``). The
-in-process runner (``inline.py``) and the Celery tasks (``workers``) both call ``run_stage``
-and ``fail``; neither knows the order of stages.
+"""Running one stage of one subject (a submission or a release): claim, work, complete (see
+``stages.py``). The in-process runner (``inline.py``) and the Celery tasks (``workers``) both
+call ``run_stage`` and ``fail``; neither knows the order of stages.
 
-Idempotent by construction: a stage runs only while the submission's ``next_stage`` names it,
+Idempotent by construction: a stage runs only while the subject's ``next_stage`` names it,
 so a redelivered, duplicated or stale message changes nothing, and status and progress never
 move backwards. No writing transaction is open while a stage works.
 """
@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
-from exchange.audit.service import Action, record
+from exchange.audit.service import record
 from exchange.core import outbox
 from exchange.core.config import Settings
 from exchange.core.db import session_scope
-from exchange.core.problems import Problem
 from exchange.core.storage import FileStore
 from exchange.pipeline.stages import BY_NAME, Stage, StageContext, following
-from exchange.submissions.lifecycle import lock_submission, record_status
-from exchange.submissions.models import Submission
-from exchange.submissions.status import SubmissionStatus
+from exchange.pipeline.subjects import Subject
 from standards.validation.limits import DEFAULT_LIMITS, ReadLimits
 
 log = logging.getLogger("mmx.pipeline")
@@ -36,90 +34,90 @@ class Pipeline:
     database_url: str
     store: FileStore
     limits: ReadLimits = DEFAULT_LIMITS
+    release_coverage_share: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         return cls(database_url=settings.resolved_database_url,
-                   store=FileStore(settings.resolved_file_store), limits=settings.read_limits())
+                   store=FileStore(settings.resolved_file_store), limits=settings.read_limits(),
+                   release_coverage_share=settings.release_coverage_share)
 
 
-def run_stage(pipeline: Pipeline, stage_name: str, submission_id: int) -> str | None:
+def run_stage(pipeline: Pipeline, stage_name: str, subject_id: int) -> str | None:
     """Run ``stage_name`` if it is due; returns the stage due next (its outbox row is
     committed), or None. Errors propagate: the runner decides between retry and ``fail``."""
     stage = BY_NAME[stage_name]
-    submission = _claim(pipeline, stage, submission_id)
-    if submission is None:
+    extra = {stage.subject.log_key: subject_id}
+    subject = _claim(pipeline, stage, subject_id)
+    if subject is None:
         return None
-    log.info("%s: started (attempt %s)", stage.name, submission.attempts,
-             extra={"submission_id": submission_id})
-    result = stage.work(StageContext(store=pipeline.store, limits=pipeline.limits), submission)
-    next_stage = _complete(pipeline, stage, submission_id, result)
-    log.info("%s: done, next %s", stage.name, next_stage or "nothing",
-             extra={"submission_id": submission_id})
+    log.info("%s: started (attempt %s)", stage.name, subject.attempts, extra=extra)
+    result = stage.work(StageContext(store=pipeline.store, limits=pipeline.limits,
+                                     database_url=pipeline.database_url,
+                                     release_coverage_share=pipeline.release_coverage_share),
+                        subject)
+    next_stage = _complete(pipeline, stage, subject_id, result)
+    log.info("%s: done, next %s", stage.name, next_stage or "nothing", extra=extra)
     return next_stage
 
 
-def _claim(pipeline: Pipeline, stage: Stage, submission_id: int) -> Submission | None:
+def _claim(pipeline: Pipeline, stage: Stage, subject_id: int) -> object | None:
+    kind = stage.subject
     with session_scope(pipeline.database_url) as session:
-        try:
-            submission = lock_submission(session, submission_id)
-        except Problem:  # no such submission: nothing to do
+        subject = kind.lock(session, subject_id)
+        if subject is None or subject.next_stage != stage.name:
+            return None  # gone, done already, or not due: a duplicate or stale message
+        outbox.consume(session, kind.outbox_column, subject_id, stage.name)
+        if subject.attempts >= stage.retry.max_attempts:
+            _give_up(session, kind, subject, f"{stage.name} was attempted {subject.attempts} "
+                     "times without finishing (the worker stopped or failed each time); "
+                     "giving up")
             return None
-        if submission.next_stage != stage.name:
-            return None  # done already, or not due: a duplicate or stale message
-        outbox.consume(session, submission_id, stage.name)
-        if submission.attempts >= stage.retry.max_attempts:
-            _give_up(session, submission, f"{stage.name} was attempted "
-                     f"{submission.attempts} times without finishing (the worker stopped or "
-                     "failed each time); giving up")
-            return None
-        submission.attempts += 1
-        submission.progress = max(submission.progress, stage.progress[0])
-        if stage.running is not None and submission.status != stage.running:
-            record_status(session, submission, stage.running)
-        session.add(submission)
-    return submission
+        subject.attempts += 1
+        subject.progress = max(subject.progress, stage.progress[0])
+        if stage.running is not None and subject.status != stage.running:
+            kind.record_status(session, subject, stage.running)
+        session.add(subject)
+    return subject
 
 
-def _complete(pipeline: Pipeline, stage: Stage, submission_id: int, result: object
+def _complete(pipeline: Pipeline, stage: Stage, subject_id: int, result: object
               ) -> str | None:
+    kind = stage.subject
     with session_scope(pipeline.database_url) as session:
-        submission = lock_submission(session, submission_id)
-        if submission.next_stage != stage.name:
+        subject = kind.lock(session, subject_id)
+        if subject is None or subject.next_stage != stage.name:
             return None  # a duplicate finished it first; its result stands
-        status = stage.complete(session, submission, result)
-        ended = status if status is not None else SubmissionStatus(submission.status)
-        if ended != submission.status:
-            record_status(session, submission, ended)
+        status = stage.complete(session, subject, result)
+        ended = status if status is not None else subject.status
+        if ended != subject.status:
+            kind.record_status(session, subject, ended)
         after = following(stage) if status == stage.succeeded else None
-        submission.next_stage = after.name if after else None
-        submission.progress = max(submission.progress, stage.progress[1])
-        submission.attempts = 0
-        submission.failure_reason = None
-        session.add(submission)
+        subject.next_stage = after.name if after else None
+        subject.progress = max(subject.progress, stage.progress[1])
+        subject.attempts = 0
+        subject.failure_reason = None
+        session.add(subject)
         if after is not None:
-            session.add(outbox.Outbox(submission_id=submission_id, stage=after.name))
-        return submission.next_stage
+            session.add(outbox.Outbox(**{kind.outbox_column: subject_id}, stage=after.name))
+        return str(subject.next_stage) if subject.next_stage else None
 
 
-def fail(pipeline: Pipeline, stage_name: str, submission_id: int, error: BaseException) -> None:
-    """Record a permanent failure of ``stage_name`` with its reason, unless the submission has
+def fail(pipeline: Pipeline, stage_name: str, subject_id: int, error: BaseException) -> None:
+    """Record a permanent failure of ``stage_name`` with its reason, unless the subject has
     moved on meanwhile (a duplicate succeeded)."""
+    kind = BY_NAME[stage_name].subject
     reason = f"{type(error).__name__}: {error}"
-    log.error("%s failed for good: %s", stage_name, reason,
-              extra={"submission_id": submission_id})
+    log.error("%s failed for good: %s", stage_name, reason, extra={kind.log_key: subject_id})
     with session_scope(pipeline.database_url) as session:
-        try:
-            submission = lock_submission(session, submission_id)
-        except Problem:
-            return
-        if submission.next_stage == stage_name:
-            _give_up(session, submission, reason)
+        subject = kind.lock(session, subject_id)
+        if subject is not None and subject.next_stage == stage_name:
+            _give_up(session, kind, subject, reason)
 
 
-def _give_up(session: Session, submission: Submission, reason: str) -> None:
-    submission.failure_reason = reason[:1000]
-    submission.next_stage = None
-    record_status(session, submission, SubmissionStatus.FAILED)
-    record(session, actor="system", action=Action.SUBMISSION_FAILED,
-           target=f"submission/{submission.id}", detail={"reason": reason[:200]})
+def _give_up(session: Session, kind: Subject, subject: Any, reason: str) -> None:
+    subject.failure_reason = reason[:1000]
+    subject.next_stage = None
+    kind.record_status(session, subject, kind.failed)
+    record(session, actor="system", action=kind.failed_action,
+           target=f"{kind.name}/{subject.id}", detail={"reason": reason[:200]})

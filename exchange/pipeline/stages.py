@@ -1,7 +1,8 @@
 """The pipeline, declared once: every runner, the sweeper, the operator overview and the
 status reporting read this table.
 
-A stage is due when the submission's ``next_stage`` names it. Running it has three steps:
+A stage runs on a subject (a submission, or a release) and is due when the subject's
+``next_stage`` names it. Running it has three steps:
 *claim* (a short writing transaction: check it is still due, count the attempt, enter the
 ``running`` status), *work* (the heavy part, outside any writing transaction) and *complete*
 (a short writing transaction: record the result, move to the stage's status, make the next
@@ -20,6 +21,9 @@ from sqlmodel import Session
 
 from exchange.core.storage import FileStore
 from exchange.harmonization.service import harmonized_rows, replace_observations
+from exchange.pipeline.subjects import RELEASE, SUBMISSION, Subject
+from exchange.publication import service as publication
+from exchange.publication.status import ReleaseStatus
 from exchange.regional.service import mark_regions_stale, rebuild_regional
 from exchange.submissions import validation
 from exchange.submissions.models import Submission
@@ -50,21 +54,24 @@ class RetryPolicy:
 class StageContext:
     store: FileStore
     limits: ReadLimits
+    database_url: str = ""  # for work that reads the database (in its own read transaction)
+    release_coverage_share: float = 0.0  # see Settings.release_coverage_share
 
 
-Work = Callable[[StageContext, Submission], Any]
-Complete = Callable[[Session, Submission, Any], SubmissionStatus | None]
+Work = Callable[[StageContext, Any], Any]
+Complete = Callable[[Session, Any, Any], Any]
 
 
 @dataclass(frozen=True)
 class Stage:
     name: str
-    running: SubmissionStatus | None  # shown while the stage runs (None: status unchanged)
-    succeeded: SubmissionStatus | None  # after success (None: status unchanged)
+    running: Any  # the subject's status while the stage runs (None: status unchanged)
+    succeeded: Any  # after success (None: status unchanged); another status ends the pipeline
     progress: tuple[int, int]  # percent at claim and at completion
     work: Work
     complete: Complete
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    subject: Subject = SUBMISSION
 
 
 def _validate_work(context: StageContext, submission: Submission) -> Any:
@@ -82,8 +89,12 @@ def _harmonize_complete(session: Session, submission: Submission, rows: Any
     return SubmissionStatus.HARMONIZED
 
 
-def _aggregate_complete(session: Session, submission: Submission, _nothing: Any) -> None:
-    rebuild_regional(session, submission.ref_area, submission.period)
+def _aggregate_complete(session: Session, submission: Submission, share: float) -> None:
+    rebuilt = rebuild_regional(session, submission.ref_area, submission.period)
+    # Enough of a region signed off: the next release of the period is queued (the workers'
+    # sweeper relays it).
+    publication.release_if_covered(session, period=submission.period, regions=rebuilt,
+                                   share=share)
 
 
 STAGES: tuple[Stage, ...] = (
@@ -94,12 +105,21 @@ STAGES: tuple[Stage, ...] = (
           succeeded=SubmissionStatus.HARMONIZED, progress=(50, 90),
           work=_harmonize_work, complete=_harmonize_complete),
     Stage("aggregate", running=None, succeeded=None, progress=(90, 100),
-          work=lambda _context, _submission: None, complete=_aggregate_complete),
+          work=lambda context, _submission: context.release_coverage_share,
+          complete=_aggregate_complete),
+    # A release of a period: its tables gathered and protected (disclosure control), then
+    # published with their audit, or refused when the audit finds a cell under-protected.
+    Stage(publication.STAGE, running=ReleaseStatus.BUILDING,
+          succeeded=ReleaseStatus.PUBLISHED, progress=(10, 100),
+          work=lambda context, release: publication.build(context.database_url, release),
+          complete=publication.complete, subject=RELEASE,
+          retry=RetryPolicy(max_attempts=3)),
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
 
 
 def following(stage: Stage) -> Stage | None:
-    index = [s.name for s in STAGES].index(stage.name)
-    return BY_NAME[STAGES[index + 1].name] if index + 1 < len(STAGES) else None
+    """The next stage of the same subject in the table, if any."""
+    later = STAGES[[s.name for s in STAGES].index(stage.name) + 1:]
+    return next((s for s in later if s.subject is stage.subject), None)
 
