@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, BackgroundTasks, Depends, Path
 
 from exchange.auth.policy import Permission, who_may
 from exchange.auth.principal import Principal
 from exchange.coordination import service
 from exchange.coordination.schemas import ConsentIn, ConsentOut, ReviewOut, SendBackIn, SignOffIn
-from exchange.web.deps import DB, ReadDB, allowed, problem_responses
+from exchange.core.outbox import relay
+from exchange.publication import service as publication
+from exchange.web.deps import DB, Context, ReadDB, allowed, problem_responses
 from exchange.web.enums import PERIOD_PATTERN, RefArea
 
 router = APIRouter(tags=["national coordinators"])
@@ -34,10 +36,20 @@ REVIEW_ERRORS = problem_responses(401, 403, 404, 409)
              "409 when nothing is harmonized yet or `revision` is not the current one.\n\n"
              + who_may(Permission.SIGN_OFF))
 def sign_off(session: DB, caller: Coordinator, ref_area: Area, period: Period,
+             context: Context, background: BackgroundTasks,
              body: SignOffIn | None = None) -> ReviewOut:
     submission, rebuilt = service.sign_off(
         session, principal=caller, ref_area=ref_area.value, period=period,
         revision=body.revision if body else None)
+    # Enough of a region signed off: the next release of the period is queued
+    # (``MMX_RELEASE_COVERAGE_SHARE``), relayed after the commit.
+    release = publication.release_if_covered(
+        session, period=period, regions=rebuilt,
+        share=context.settings.release_coverage_share)
+    if release is not None:
+        session.flush()
+        background.add_task(relay, context.database_url, context.queue,
+                            release_ids=[release.id])
     return ReviewOut.of(submission, rebuilt)
 
 

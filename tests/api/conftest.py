@@ -63,19 +63,25 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def make_account(settings: Settings, client: TestClient, role: Role | str,
+                 ref_area: str | None = None) -> Account:
+    """An API client with a role (and state), logged in through the token endpoint."""
+    with session_scope(settings.resolved_database_url) as session:
+        api_client, secret = create_client(session, role=Role(role), ref_area=ref_area,
+                                           name=f"test {role}")
+    response = client.post("/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": api_client.id,
+        "client_secret": secret})
+    assert response.status_code == 200, response.text
+    return Account(api_client.id, secret, response.json()["access_token"])
+
+
 @pytest.fixture
 def account(settings: Settings, client: TestClient) -> Callable[..., Account]:
     """Create an API client with a role (and state) and log it in through the token endpoint."""
 
     def make(role: Role | str, ref_area: str | None = None) -> Account:
-        with session_scope(settings.resolved_database_url) as session:
-            api_client, secret = create_client(session, role=Role(role), ref_area=ref_area,
-                                               name=f"test {role}")
-        response = client.post("/api/v1/auth/token", data={
-            "grant_type": "client_credentials", "client_id": api_client.id,
-            "client_secret": secret})
-        assert response.status_code == 200, response.text
-        return Account(api_client.id, secret, response.json()["access_token"])
+        return make_account(settings, client, role, ref_area)
 
     return make
 

@@ -22,6 +22,9 @@ OWN_STATE_RAW = (401, OK, 404, OK, 404, 403, OK)
 OWN_COORDINATOR_ONLY = (401, 403, 403, OK, 403, 403, 403)
 OWN_STATE_CONSENT = (401, OK, 403, OK, 403, OK, OK)
 REGION_VIEW = (401, 403, 403, OK, OK, OK, OK)
+# Asked for KAZ: a foreign state's agency or coordinator is refused (403: the state is named
+# in the query, so refusing reveals nothing).
+OWN_STATE_HARMONIZED = (401, OK, 403, OK, 403, OK, OK)
 DATASET = "/api/v1/datasets/{ref_area}/{period}"
 PARTICIPANT = "/api/v1/regions/{region}/participants/{ref_area}"
 EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
@@ -45,6 +48,15 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/api/v1/regions/{region}/coverage"): REGION_VIEW,
     ("put", PARTICIPANT): ADMIN_ONLY,
     ("delete", PARTICIPANT): ADMIN_ONLY,
+    ("get", "/api/v1/observations"): OWN_STATE_HARMONIZED,
+    # The admin's request is accepted, or refused for want of signed-off data (409), by then.
+    ("post", "/api/v1/releases"): (401, 403, 403, 403, 403, 403, OK | {409}),
+    ("get", "/api/v1/releases"): (OK,) * 7,
+    ("get", "/api/v1/releases/{release_id}"): (OK,) * 7,
+    ("get", "/api/v1/releases/{release_id}/cells"): (OK,) * 7,
+    ("get", "/api/v1/releases/{release_id}/audit"): ADMIN_ONLY,
+    ("get", "/api/v1/release-calendar"): (401, 403, 403, 403, 403, OK, OK),
+    ("post", "/api/v1/release-calendar"): ADMIN_ONLY,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
@@ -57,7 +69,7 @@ def test_every_route_has_an_expectation() -> None:
 
 
 def test_every_role_and_foreign_state_gets_the_specified_answer(
-        client: TestClient, account, upload, valid_csv) -> None:
+        client: TestClient, account, upload, valid_csv, settings) -> None:
     accounts = {
         "kaz_submitter": account(Role.SUBMITTER, "KAZ"),
         "kgz_submitter": account(Role.SUBMITTER, "KGZ"),
@@ -66,12 +78,14 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
         "analyst": account(Role.ANALYST), "admin": account(Role.ADMIN)}
     submission_id = upload(accounts["kaz_submitter"], valid_csv).json()["id"]
     victim = account(Role.SUBMITTER, "UZB")  # a client the disable route may act on
+    release_id = _published_release(settings)
     wrong = []
     for (method, path), expected in EXPECTED.items():
         if expected is None:
             continue
         url = path.format(submission_id=submission_id, client_id=victim.client_id,
-                          ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA")
+                          ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA",
+                          release_id=release_id)
         for caller, want in zip(CALLERS, expected, strict=True):
             headers = accounts[caller].headers if caller in accounts else {}
             kwargs = _body(method, path)
@@ -79,6 +93,19 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
             if got not in (want if isinstance(want, set) else {want}):
                 wrong.append(f"{method.upper()} {path} as {caller}: {got}, expected {want}")
     assert wrong == []
+
+
+def _published_release(settings) -> int:
+    """A published release (no cells) for the read routes: who may read is what is tested."""
+    from exchange.core.db import session_scope
+    from exchange.publication.models import Release
+
+    with session_scope(settings.resolved_database_url) as session:
+        release = Release(period="2025-Q4", number=1, status="published", trigger="admin",
+                          requested_by="test", standard_version="2.0.0")
+        session.add(release)
+        session.flush()
+        return int(release.id or 0)
 
 
 def _body(method: str, path: str) -> dict:
@@ -102,6 +129,12 @@ def _body(method: str, path: str) -> dict:
         return {"json": {"first_period": "2026-Q1"}}
     if path.endswith("/coverage"):
         return {"params": {"period": PERIOD}}
+    if (method, path) == ("post", "/api/v1/releases"):
+        return {"json": {"period": PERIOD}}
+    if (method, path) == ("post", "/api/v1/release-calendar"):
+        return {"json": {"period": PERIOD, "due_at": "2099-01-01T00:00:00Z"}}
+    if path == "/api/v1/observations":
+        return {"params": {"ref_area": "KAZ", "period": PERIOD}}
     return {}
 
 

@@ -128,3 +128,49 @@ def test_analysts_read_harmonized_observations_and_states_their_own(client, sign
     assert client.get(url, params={"ref_area": "KGZ", "period": PERIOD},
                       headers=account("submitter", "KAZ").headers).status_code == 403
     assert client.get(url, params={"ref_area": "KGZ", "period": PERIOD}).status_code == 401
+
+
+def test_a_scheduled_release_is_queued_by_the_sweeper_when_due(client, signed_off, app,
+                                                                settings) -> None:
+    from exchange.pipeline.sweep import sweep
+
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    entry = client.post("/api/v1/release-calendar", headers=signed_off["admin"].headers,
+                        json={"period": PERIOD, "due_at": past, "notes": "Calendar."})
+    assert entry.status_code == 201, entry.text
+    later = client.post("/api/v1/release-calendar", headers=signed_off["admin"].headers,
+                        json={"period": PERIOD, "due_at": "2099-01-01T00:00:00Z"})
+    assert later.status_code == 201
+    context = app.state.context
+    sweep(context.database_url, context.queue, settings.stuck_after_seconds)
+    calendar = client.get("/api/v1/release-calendar", headers=signed_off["analyst"].headers)
+    by_id = {e["id"]: e for e in calendar.json()}
+    release_id = by_id[entry.json()["id"]]["release_id"]
+    assert release_id is not None and by_id[later.json()["id"]]["release_id"] is None
+    release = client.get(f"/api/v1/releases/{release_id}").json()
+    assert (release["status"], release["trigger"]) == ("published", "calendar")
+
+
+def test_a_release_is_queued_once_enough_of_a_region_signed_off(settings, account) -> None:
+    """MMX_RELEASE_COVERAGE_SHARE=0.6: the third of Central Asia's five participants signing
+    off (3/5) queues the release of the period; the first two do not."""
+    from fastapi.testclient import TestClient
+
+    from tests.api.conftest import make_account, prepared_app
+
+    app = prepared_app(settings.model_copy(update={"release_coverage_share": 0.6}))
+    standard = load_standard()
+    with TestClient(app) as client:
+        for n, state in enumerate(STATES):
+            agency = make_account(settings, client, "submitter", state)
+            frame = example_frame(standard, state, PERIOD, citizenships=1, seed=100 + n)
+            created = client.post("/api/v1/submissions", headers=agency.headers,
+                                  data={"ref_area": state, "period": PERIOD},
+                                  files={"file": ("t.csv", csv_bytes(frame), "text/csv")})
+            assert created.status_code == 202, created.text
+            coordinator = make_account(settings, client, "coordinator", state)
+            assert client.post(f"/api/v1/datasets/{state}/{PERIOD}/signoff",
+                               headers=coordinator.headers, json={}).status_code == 200
+            releases = client.get("/api/v1/releases").json()
+            assert len(releases) == (1 if n == 2 else 0), (state, releases)
+        assert releases[0]["trigger"] == "coverage" and releases[0]["status"] == "published"
