@@ -21,7 +21,8 @@ router = APIRouter(prefix="/api/v1/observations", tags=["observations"])
 Viewer = Annotated[Principal, Depends(allowed(Permission.VIEW_HARMONIZED))]
 
 
-@router.get("", responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403)},
+@router.get("", response_model=None,
+            responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403)},
             description="The harmonized observations of one state and period (the current "
             "harmonized revision, with the totals and age bands harmonization derived), as "
             "JSON or CSV (`?format=csv` or `Accept: text/csv`). Unprotected: never exported "

@@ -83,7 +83,7 @@ def get_release(session: ReadDB, caller: MaybeCaller, release_id: ReleaseId) -> 
                                              see_embargoed=_sees_embargoed(caller)))
 
 
-@router.get("/{release_id}/cells", responses={
+@router.get("/{release_id}/cells", response_model=None, responses={
     200: {"content": {"text/csv": {}}}, **problem_responses(401, 404)},
     description="The release's protected cells: national tables of the states that consented "
     "to national publication (AREA a state) and regional tables (AREA a region). Suppressed "
@@ -99,7 +99,7 @@ def release_cells(session: ReadDB, caller: MaybeCaller, release_id: ReleaseId,
                   f"release-{release.id}")
 
 
-@router.get("/{release_id}/audit", responses={
+@router.get("/{release_id}/audit", response_model=None, responses={
     200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404)},
     description="For every suppressed cell: its true value and the interval everything "
     "published allows for it, against the protection it needed. Reading it is audited.\n\n"
