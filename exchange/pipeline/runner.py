@@ -108,7 +108,8 @@ def fail(pipeline: Pipeline, stage_name: str, subject_id: int, error: BaseExcept
     moved on meanwhile (a duplicate succeeded)."""
     kind = BY_NAME[stage_name].subject
     reason = f"{type(error).__name__}: {error}"
-    log.error("%s failed for good: %s", stage_name, reason, extra={kind.log_key: subject_id})
+    log.error("%s failed for good: %s", stage_name, reason, extra={kind.log_key: subject_id},
+              exc_info=error)
     with session_scope(pipeline.database_url) as session:
         subject = kind.lock(session, subject_id)
         if subject is not None and subject.next_stage == stage_name:
