@@ -290,6 +290,17 @@ def test_a_1_0_0_file_validates_and_lands_in_2_0_0_shape(standard, write_csv) ->
     assert "RET_VOL" not in set(derived["MEASURE"])
 
 
+def test_the_shipped_1_0_0_example_is_the_one_the_tests_describe() -> None:
+    from pathlib import Path
+
+    from standards.validation import validate_file
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "KAZ_2026-Q3_standard-1.0.0.csv"
+    assert pl.read_csv(path, infer_schema=False).equals(
+        version_1_table().with_columns(pl.all().cast(pl.String)))
+    assert validate_file(path, standard_version="1.0.0").valid
+
+
 def test_a_1_0_0_file_whose_needs_exceed_their_total_is_refused(write_csv) -> None:
     from standards.validation import validate_file
 

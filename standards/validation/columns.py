@@ -9,6 +9,7 @@ reading it, and pandas or pandera are never needed to check it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -70,7 +71,11 @@ class Coded:
         return self.ids < 0
 
     def counts(self) -> np.ndarray:
-        """Rows per entry."""
+        """Rows per entry (counted once per column: several rules ask)."""
+        return self._counts
+
+    @cached_property
+    def _counts(self) -> np.ndarray:
         return np.bincount(self.ids + 1, minlength=len(self.entries) + 1)[1:]
 
     def value(self, row_index: int) -> str | None:

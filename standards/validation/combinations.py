@@ -145,9 +145,29 @@ def _clashing_rows(upload: Upload, found: list[Clash]) -> list[tuple[np.ndarray,
             table[cell] = k
         if not table.any():
             continue
-        which = table.reshape(-1)[np.where(one.ids < 0, len(one.entries), one.ids) * width
-                                  + np.where(two.ids < 0, len(two.entries), two.ids)]
+        # Only rows whose entries take part in some clash are looked up, from the side where
+        # they are fewer (children's needs are a few percent of the rows).
+        candidates = None
+        counts_one, counts_two = one.counts(), two.counts()
+        involved_one = table[:-1].any(axis=1)
+        involved_two = table[:, :-1].any(axis=0)
+        if counts_one[involved_one].sum() <= counts_two[involved_two].sum():
+            if counts_one[involved_one].sum() < one.ids.size // 2:
+                candidates = one.rows_where(involved_one)
+        elif counts_two[involved_two].sum() < two.ids.size // 2:
+            candidates = two.rows_where(involved_two)
+        ids_one = one.ids if candidates is None else one.ids[candidates]
+        ids_two = two.ids if candidates is None else two.ids[candidates]
+        which = table.reshape(-1)[np.where(ids_one < 0, len(one.entries), ids_one) * width
+                                  + np.where(ids_two < 0, len(two.entries), ids_two)]
         hit = np.flatnonzero(which)
+        if candidates is not None:
+            which, hit = which[hit], candidates[hit]
+            for k, clash in enumerate(pair_clashes, start=1):
+                rows = hit[which == k]
+                if rows.size:
+                    out.append((rows, clash))
+            continue
         for k, clash in enumerate(pair_clashes, start=1):
             rows = hit[which[hit] == k]
             if rows.size:
