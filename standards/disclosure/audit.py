@@ -22,6 +22,7 @@ their exact LPs.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -32,7 +33,7 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from standards.disclosure.primary import REQ_HI, REQ_LO
-from standards.disclosure.table import CANDIDATE, FREE, KNOWN, Table
+from standards.disclosure.table import CANDIDATE, FREE, HIDDEN, KNOWN, Table
 
 TOL = 1e-6
 WITNESS_ROUNDS = 6
@@ -95,6 +96,7 @@ class _Component:
     unprotectable: set[int]
     lps: int
     suspects: list[tuple[int, int]] = field(default_factory=list)
+    partial: bool = False  # some cells not given their exact LP (budget)
 
 
 class Auditor:
@@ -109,8 +111,11 @@ class Auditor:
         self.req_lo = table.array(REQ_LO).astype(float)
         self.req_hi = table.array(REQ_HI).astype(float)
         self.needs = table.needs()
-        eq, ub = table.relations.equations, table.relations.inequalities
-        self.eq, self.ub = eq.tocsr(), ub.tocsr()
+        slack = (self.kind == HIDDEN) & ~self.needs
+        eq, ub = eliminate(table.relations.equations.tocsr(),
+                           table.relations.inequalities.tocsr(), slack,
+                           table.array("AREA"))
+        self.eq, self.ub = eq, ub
         self.n_eq = eq.shape[0]
         self.all_rows = sparse.vstack([eq, ub], format="csr")
         self.all_cols = self.all_rows.tocsc()
@@ -139,9 +144,9 @@ class Auditor:
         row_order = np.argsort(row_labels[touched_rows], kind="stable")
         rl = row_labels[touched_rows][row_order]
         rb = np.flatnonzero(np.r_[True, np.diff(rl) != 0, True])
-        for a, b in zip(rb[:-1], rb[1:], strict=True):
+        for a, b in itertools.pairwise(rb):
             rows_by_label[int(rl[a])] = touched_rows[row_order[a:b]]
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in itertools.pairwise(bounds):
             members = cols[order[a:b]]
             label = int(var_labels[order[a]])
             yield np.sort(members), rows_by_label.get(label, np.zeros(0, dtype=np.int64))
@@ -149,13 +154,13 @@ class Auditor:
     # -- the audit ---------------------------------------------------------------------------
 
     def run(self, unknown: np.ndarray, *, certificates: Mapping[int, Sequence[Proof]] = {},
-            exact_failures: bool = True) -> Result:
+            failure_lps: int | None = None) -> Result:
         """Audit the pattern whose unknown variables are ``unknown``.
 
         ``certificates``: directions already proven for some cells (``cubes``); a cell whose
-        direction lies wholly in the unknowns is safe without an LP. ``exact_failures``: give
-        every cell no witness covers its exact LP (bounds and a cut); otherwise such cells are
-        only listed in ``Result.suspects`` (cheap rounds, for mending).
+        direction lies wholly in the unknowns is safe without an LP. Every cell no witness
+        covers gets its exact LP (bounds, and a cut if it fails), up to ``failure_lps`` LPs in
+        all (None: no limit); cells beyond are only listed in ``Result.suspects``.
         """
         n = self.table.size
         lower = np.full(n, np.nan)
@@ -165,6 +170,7 @@ class Auditor:
         audited = unknown & (self.needs | (self.kind == CANDIDATE))
         result = Result(lower, upper, exact, audited, ok)
         budget = self.exact_cells
+        self.failure_budget = np.inf if failure_lps is None else failure_lps
         for members, rows in self.components(unknown):
             targets = members[audited[members]]
             if targets.size == 0:
@@ -175,14 +181,15 @@ class Auditor:
                 proof = _certified(certificates.get(j, ()), unknown, self.values[j])
                 if proof is not None:
                     known[j] = proof
-            key = (members.tobytes(), exact_failures)
+            key = members.tobytes()
             comp = self.cache.get(key)
+            if comp is not None and comp.partial and self.failure_budget > 0:
+                comp = None  # computed with too few LPs: again, now there are more
             if comp is None:
                 use_exact = targets.size <= budget
                 todo = targets if use_exact else np.array(
                     [j for j in protect.tolist() if j not in known], dtype=np.int64)
-                comp = self._component(members, rows, unknown, todo, use_exact,
-                                       exact_failures)
+                comp = self._component(members, rows, unknown, todo, use_exact)
                 self.cache[key] = comp
             budget -= len(comp.exact)
             result.lps += comp.lps
@@ -203,7 +210,7 @@ class Auditor:
         return result
 
     def _component(self, members: np.ndarray, rows: np.ndarray, unknown: np.ndarray,
-                   targets: np.ndarray, use_exact: bool, exact_failures: bool) -> _Component:
+                   targets: np.ndarray, use_exact: bool) -> _Component:
         lp = _LP(self, members, rows, unknown)
         comp = _Component({}, {}, set(), [], set(), 0, [])
         position = {int(j): i for i, j in enumerate(members)}
@@ -215,9 +222,11 @@ class Auditor:
                     if use_exact or direction * (required[j] - self.values[j]) > TOL]
             if not use_exact and len(todo) > 1:
                 todo = self._witness(lp, comp, todo, direction, position)
-            if not use_exact and not exact_failures:
+            if not use_exact and len(todo) > self.failure_budget:
+                comp.partial = True
                 comp.suspects.extend((j, direction) for j in todo)
                 continue
+            self.failure_budget -= 0 if use_exact else len(todo)
             for j in todo:
                 bound, res = lp.extreme(position[j], direction)
                 comp.lps += 1
@@ -373,3 +382,76 @@ class _LP:
         if res.status != 0:
             return None
         return np.asarray(res.x[positions])
+
+
+def eliminate(eq: sparse.csr_matrix, ub: sparse.csr_matrix, slack: np.ndarray,
+              area: np.ndarray) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """The relations with the ``slack`` unknowns (hidden figures nobody needs protected: a
+    group of states without consent) solved away, an exact projection that keeps the LPs
+    small: a slack unknown ``e`` defined by an equation ``c*e + rest = 0`` (its region's sum)
+    is replaced by ``-rest/c`` everywhere else, and that equation becomes ``-rest/c >= 0``.
+    Substituted equations that are sums of equations already there (a group's own totals,
+    once each member area's are known) are dropped: they only said the same again."""
+    n = eq.shape[1]
+    if not slack.any() or eq.shape[0] == 0:
+        return eq, ub
+    per_row = np.asarray((eq != 0).astype(np.int64) @ slack.astype(np.int64)).ravel()
+    cols = eq.tocsc()
+    pivot_of: dict[int, int] = {}
+    for e in np.flatnonzero(slack).tolist():
+        rows = cols.indices[cols.indptr[e]:cols.indptr[e + 1]]
+        rows = rows[per_row[rows] == 1]
+        if rows.size:
+            pivot_of[e] = int(rows.min())
+    if not pivot_of:
+        return eq, ub
+    elim = np.array(sorted(pivot_of), dtype=np.int64)
+    pivots = np.array([pivot_of[e] for e in elim.tolist()], dtype=np.int64)
+    coef = np.asarray(eq[pivots, elim]).ravel()
+    defs = sparse.diags(1.0 / coef) @ eq[pivots]  # e + rest/c = 0
+    keep = np.ones(eq.shape[0], dtype=bool)
+    keep[pivots] = False
+    rest = eq[keep]
+    touched = np.asarray((rest[:, elim] != 0).sum(axis=1)).ravel() > 0
+    new_eq = (rest - rest[:, elim] @ defs).tocsr()
+    new_ub = (ub - ub[:, elim] @ defs).tocsr()
+    drop_cols = np.zeros(n, dtype=bool)
+    drop_cols[elim] = True
+    # e >= 0 with e = -rest/c:  rest/c <= 0.
+    nonneg = defs.tocsr() @ sparse.diags((~drop_cols).astype(float))
+    new_eq = _tidy(new_eq @ sparse.diags((~drop_cols).astype(float)))
+    new_ub = _tidy(sparse.vstack([new_ub @ sparse.diags((~drop_cols).astype(float)),
+                                  nonneg], format="csr"))
+    # Drop substituted equations that are sums of unchanged ones (area by area).
+    unchanged = {_canonical(new_eq, r) for r in np.flatnonzero(~touched).tolist()}
+    redundant = np.zeros(new_eq.shape[0], dtype=bool)
+    for r in np.flatnonzero(touched).tolist():
+        cells = new_eq.indices[new_eq.indptr[r]:new_eq.indptr[r + 1]]
+        data = new_eq.data[new_eq.indptr[r]:new_eq.indptr[r + 1]]
+        if cells.size == 0:
+            redundant[r] = True
+            continue
+        parts: dict[object, list[tuple[int, float]]] = {}
+        for c, d in zip(cells.tolist(), data.tolist(), strict=True):
+            parts.setdefault(area[c], []).append((c, d))
+        redundant[r] = all(_key(p) in unchanged for p in parts.values())
+    return _tidy(new_eq[~redundant]), new_ub
+
+
+def _key(entries: list[tuple[int, float]]) -> tuple:
+    entries = sorted(entries)
+    if entries[0][1] < 0:
+        entries = [(c, -d) for c, d in entries]
+    return tuple((c, round(d, 9)) for c, d in entries)
+
+
+def _canonical(matrix: sparse.csr_matrix, r: int) -> tuple:
+    a, b = matrix.indptr[r], matrix.indptr[r + 1]
+    return _key(list(zip(matrix.indices[a:b].tolist(), matrix.data[a:b].tolist(), strict=True)))
+
+
+def _tidy(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    matrix = matrix.tocsr()
+    matrix.data[np.abs(matrix.data) < 1e-12] = 0.0
+    matrix.eliminate_zeros()
+    return matrix[np.diff(matrix.indptr) > 0]

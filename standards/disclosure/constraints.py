@@ -72,8 +72,10 @@ def _rows(row: np.ndarray, col: np.ndarray, data: np.ndarray, size: int
     return sparse.csr_matrix((data, (dense, col)), shape=(int(dense.max()) + 1, size))
 
 
-def from_relations(table: Table) -> Constraints:
-    """The capacity and counting constraints of every relation of ``table``."""
+def from_relations(table: Table, *, capacity: bool = True) -> Constraints:
+    """The capacity and counting constraints of every relation of ``table``. Without
+    ``capacity``: the counting constraints alone (a lone sensitive cell asks for one more
+    suppression in its equation, whatever its size: the naive rule)."""
     n = table.size
     fixed = table.array("FIXED")
     kind = table.array("KIND")
@@ -91,7 +93,7 @@ def from_relations(table: Table) -> Constraints:
     offset = 0
     eq = table.relations.equations.tocsr()
     ub = table.relations.inequalities.tocsr()
-    for matrix, equation in ((eq, True), (ub, False)):
+    for matrix, equation in ((eq, True), (ub, False)) if capacity else ():
         row_slack = np.zeros(matrix.shape[0]) if equation else -(matrix @ values)
         built = _capacity(matrix, equation, row_slack, margin, needs & unknown, free, unknown,
                           values)
@@ -105,7 +107,8 @@ def from_relations(table: Table) -> Constraints:
     m = eq.shape[0]
     n_slack = np.bincount(row, weights=slack[col], minlength=m)
     n_fixed = np.bincount(row, weights=protected[col], minlength=m)
-    n_lone_plain = np.bincount(row, weights=(protected & ~needs)[col], minlength=m)
+    lone_kind = protected & ~needs if capacity else protected
+    n_lone_plain = np.bincount(row, weights=lone_kind[col], minlength=m)
     n_free = np.bincount(row, weights=free[col], minlength=m)
     open_ = n_slack == 0
     plain = open_ & (n_fixed == 1) & (n_lone_plain == 1) & (n_free > 0)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from standards.disclosure.primary import REQ_HI, REQ_LO
 from standards.disclosure.table import EARLIER_KNOWN, KNOWN, Table
@@ -141,7 +142,10 @@ class Cubes:
             if not vectors:
                 return []
             scored = sorted(vectors, key=lambda v: (self._proxy(v[0], unknown), v[0].tolist()))
-            options.append(scored[:CHOICES])
+            # The cheapest, and the cheapest that have room enough where the cell is.
+            capable = [v for v in scored if self._fits(v, need_up, need_down)]
+            chosen = scored[:1] + [v for v in capable[:CHOICES] if v is not scored[0]]
+            options.append(chosen)
         best: dict[str, Direction | None] = {"both": None, "up": None, "down": None}
         for combo in itertools.product(*options) if options else [()]:
             built = self._build(cell, dims, combo)
@@ -151,7 +155,8 @@ class Cubes:
             if self.frozen[cells].any() or not (suppressible[cells] | unknown[cells]).all():
                 continue
             up, down = self._room(cells, coefs)
-            cost = float(self.values[cells][~unknown[cells]].sum() + 1e-3 * (~unknown[cells]).sum())
+            new = ~unknown[cells]
+            cost = float(self.values[cells][new].sum() + 1e-3 * new.sum())
             found = Direction(cells, coefs, up, down, cost)
             for name, fits in (("both", up >= need_up - _TOL and down >= need_down - _TOL),
                                ("up", up >= need_up - _TOL),
@@ -164,10 +169,20 @@ class Cubes:
         pair = [best[n] for n, need in (("up", need_up), ("down", need_down)) if need > _TOL]
         return [d for d in pair if d is not None] if all(d is not None for d in pair) else []
 
+    def _fits(self, vector: tuple[np.ndarray, np.ndarray], need_up: float,
+              need_down: float) -> bool:
+        """Room of a kernel vector at the cell's own coordinates (a necessary condition)."""
+        cells, coefs = vector
+        values = self.values[cells]
+        up = np.min(values[coefs < 0] / -coefs[coefs < 0], initial=np.inf)
+        down = np.min(values[1:][coefs[1:] > 0] / coefs[1:][coefs[1:] > 0], initial=np.inf)
+        return bool(up >= need_up - _TOL and down >= need_down - _TOL)
+
     def _proxy(self, cells: np.ndarray, unknown: np.ndarray) -> float:
         return float(self.values[cells][~unknown[cells]].sum())
 
-    def _build(self, cell: int, dims: list[int], combo: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    def _build(self, cell: int, dims: list[int], combo: tuple
+               ) -> tuple[np.ndarray, np.ndarray] | None:
         """The product of one kernel vector per dimension, checked against every relation."""
         base = self.codes[cell]
         corners = [(base.copy(), 1.0)]
@@ -209,13 +224,15 @@ class Cubes:
         return float(up), float(down)
 
 
-def _gather(cols, cells: np.ndarray, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gather(cols: sparse.csc_matrix, cells: np.ndarray, coefs: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
     starts, ends = cols.indptr[cells], cols.indptr[cells + 1]
     lens = ends - starts
     if lens.sum() == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     owner = np.repeat(np.arange(cells.size), lens)
-    pos = np.repeat(starts, lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
+    offsets = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+    pos = np.repeat(starts, lens) + offsets
     return cols.indices[pos], cols.data[pos] * coefs[owner]
 
 

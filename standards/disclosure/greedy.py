@@ -128,3 +128,10 @@ def heuristic(constraints: Constraints, selected: np.ndarray, values: np.ndarray
     grown = complete(constraints, start, values, rows, notone_rows)
     cells = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0, dtype=np.int64)
     return prune(constraints, grown, np.zeros(grown.size, dtype=bool), values, cells)
+
+
+def naive(constraints: Constraints, size: int, values: np.ndarray) -> np.ndarray:
+    """The naive baseline: from the primaries alone, the smallest sibling of every cell left
+    alone in an equation, until none is (``constraints`` from
+    ``from_relations(table, capacity=False)``)."""
+    return complete(constraints, np.zeros(size, dtype=bool), values)

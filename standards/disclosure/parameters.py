@@ -60,7 +60,8 @@ def parameters_from(section: Mapping[str, Any]) -> Parameters:
     protection = section.get("protection") or {}
     solver = section.get("solver") or {}
     default = Parameters()
-    by_need = {str(code): int(rule["k"]) for code, rule in (small.get("by_spec_need") or {}).items()}
+    by_need = {str(code): int(rule["k"])
+               for code, rule in (small.get("by_spec_need") or {}).items()}
     parameters = Parameters(
         k_default=int(small.get("k", default.k_default)),
         k_by_need=by_need,

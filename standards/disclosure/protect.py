@@ -107,7 +107,6 @@ def _statuses(table: tables.Table, unknown: np.ndarray, columns: list[str]) -> p
 def _audit_frame(table: tables.Table, result: Result, key: tuple[str, ...]) -> pl.DataFrame:
     """One row per audited quantity: cells of this release (suppressed, or national figures
     without consent, one row per state of a group), and earlier releases' own quantities."""
-    dims = [c for c in key if c != AREA]
     audited = np.flatnonzero(result.audited)
     per_var = pl.DataFrame({
         tables.VAR: audited,

@@ -18,6 +18,7 @@ ends), until the audit passes or nothing more can be suppressed.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -29,13 +30,16 @@ from scipy.sparse.csgraph import connected_components
 from standards.disclosure import greedy
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.constraints import Constraints, from_relations, model
-from standards.disclosure.parameters import Parameters
 from standards.disclosure.cubes import Cubes, Direction
+from standards.disclosure.parameters import Parameters
 from standards.disclosure.table import FREE, SUPPRESSED, Table
 
 # HiGHS's relative optimality gap: the persons hidden are within this share of the fewest.
 MIP_GAP = 1e-3
 MIN_BLOCK_SECONDS = 0.2
+# Exact LPs for uncertified cells per audit round (beyond: mended without one), and rounds.
+FAILURE_LPS = 3000
+MAX_ROUNDS = 60
 _DEBUG = bool(__import__('os').environ.get('SDC_DEBUG'))
 
 
@@ -81,7 +85,7 @@ def blocks(constraints: Constraints, size: int) -> list[Block]:
     order = np.argsort(var_label[used], kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(var_label[used][order]) != 0, True])
     rows_by = _split(np.arange(n_rows), row_label)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         cells = np.sort(used[order[a:b]])
         rows = rows_by.get(int(var_label[cells[0]]), np.zeros(0, dtype=np.int64))
         out.append(Block(cells, rows[rows < n_at], rows[rows >= n_at] - n_at))
@@ -92,7 +96,7 @@ def _split(items: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0, True])
     return {int(labels[order[a]]): items[order[a:b]]
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a}
+            for a, b in itertools.pairwise(bounds) if b > a}
 
 
 def solve_block(block: Block, constraints: Constraints, values: np.ndarray,
@@ -154,35 +158,40 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     while True:
         t = time.perf_counter()
         result = auditor.run(always | selected, certificates=certificates,
-                             exact_failures=False)
+                             failure_lps=FAILURE_LPS)
         audit_seconds += time.perf_counter() - t
         _debug(rounds, result, selected, values, started, t)
-        if not result.suspects:
+        if not result.suspects or rounds >= MAX_ROUNDS:
             break
         rounds += 1
-        before = int(selected.sum())
-        if result.cuts and rounds <= parameters.max_rounds and budget[0] > 0:
-            # The exact route: the audit's cuts join the model, the blocks they touch are
-            # solved again.
+        previous = selected.copy()
+        if result.cuts:
+            # The audit's cuts join the model; the blocks they touch are solved again
+            # (exactly while rounds and time last, then by the greedy, which only adds).
             constraints.add_cuts(result.cuts)
             touched = np.zeros(table.size, dtype=bool)
             for cut in result.cuts:
                 touched[cut.vars] = True
-            previous = selected.copy()
-            solve([b for b in blocks(constraints, table.size) if touched[b.vars].any()], True)
-            if (selected == previous).all():
-                mender.mend(result.suspects, always | selected, selected, certificates)
-        else:
+            todo = [b for b in blocks(constraints, table.size) if touched[b.vars].any()]
+            if rounds <= parameters.max_rounds and budget[0] > 0:
+                solve(todo, True)
+            else:
+                used.add("greedy")
+                grown = greedy.complete(constraints, selected, values,
+                                        np.concatenate([b.rows for b in todo]),
+                                        np.concatenate([b.notone for b in todo]))
+                selected |= grown
+        if (selected == previous).all():
+            # No cut could help (or none was found): protecting directions instead.
             used.add("greedy")
-            mender.mend(result.suspects, always | selected, selected, certificates)
-        if int(selected.sum()) == before and rounds > parameters.max_rounds:
-            break  # nothing more can be hidden: what is left cannot be protected
-        if int(selected.sum()) == before and not result.cuts:
-            break
-    if result.suspects:
+            with_cut = {c.target for c in result.cuts}
+            mender.mend([s for s in result.suspects if s[0] not in with_cut],
+                        always | selected, selected, certificates)
+            if (selected == previous).all():
+                break  # nothing more can be hidden: what is left cannot be protected
+    if result.suspects and any(c.partial for c in auditor.cache.values()):
         t = time.perf_counter()
-        result = auditor.run(always | selected, certificates=certificates,
-                             exact_failures=True)
+        result = auditor.run(always | selected, certificates=certificates)
         audit_seconds += time.perf_counter() - t
     solver = "+".join(s for s in ("milp", "greedy") if s in used) or "milp"
     total = time.perf_counter() - started
