@@ -144,7 +144,7 @@ class Auditor:
         row_order = np.argsort(row_labels[touched_rows], kind="stable")
         rl = row_labels[touched_rows][row_order]
         rb = np.flatnonzero(np.r_[True, np.diff(rl) != 0, True])
-        for a, b in itertools.pairwise(rb):
+        for a, b in itertools.pairwise(rb if rl.size else ()):
             rows_by_label[int(rl[a])] = touched_rows[row_order[a:b]]
         for a, b in itertools.pairwise(bounds):
             members = cols[order[a:b]]
@@ -419,7 +419,7 @@ def eliminate(eq: sparse.csr_matrix, ub: sparse.csr_matrix, slack: np.ndarray,
     drop_cols[elim] = True
     # e >= 0 with e = -rest/c:  rest/c <= 0.
     nonneg = defs.tocsr() @ sparse.diags((~drop_cols).astype(float))
-    new_eq = _tidy(new_eq @ sparse.diags((~drop_cols).astype(float)))
+    new_eq = _tidy(new_eq @ sparse.diags((~drop_cols).astype(float)), keep_rows=True)
     new_ub = _tidy(sparse.vstack([new_ub @ sparse.diags((~drop_cols).astype(float)),
                                   nonneg], format="csr"))
     # Drop substituted equations that are sums of unchanged ones (area by area).
@@ -450,8 +450,8 @@ def _canonical(matrix: sparse.csr_matrix, r: int) -> tuple:
     return _key(list(zip(matrix.indices[a:b].tolist(), matrix.data[a:b].tolist(), strict=True)))
 
 
-def _tidy(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+def _tidy(matrix: sparse.csr_matrix, keep_rows: bool = False) -> sparse.csr_matrix:
     matrix = matrix.tocsr()
     matrix.data[np.abs(matrix.data) < 1e-12] = 0.0
     matrix.eliminate_zeros()
-    return matrix[np.diff(matrix.indptr) > 0]
+    return matrix if keep_rows else matrix[np.diff(matrix.indptr) > 0]

@@ -157,7 +157,8 @@ def link(table: Table, previous: Sequence[Release], *, standard: Standard,
         frames.append((ids, coverage))
     variables = variables.with_columns(pl.Series("FIXED", fixed, dtype=pl.Int8),
                                        pl.Series(REQ_LO, req_lo), pl.Series(REQ_HI, req_hi))
-    variables = pl.concat([variables, *added], how="vertical_relaxed")
+    variables = pl.concat([variables, *(a.select(variables.columns) for a in added)],
+                          how="vertical_relaxed")
     earlier = [rel.build(ids, standard, tuple(key), coverage, None, size=variables.height)
                for ids, coverage in frames]
     relations = rel.stack([table.relations, *earlier], variables.height)
