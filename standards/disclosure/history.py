@@ -27,7 +27,16 @@ from standards.disclosure import levels
 from standards.disclosure import relations as rel
 from standards.disclosure.parameters import Parameters
 from standards.disclosure.primary import PRIMARY, REQ_HI, REQ_LO
-from standards.disclosure.release import AREA, CONF_STATUS, PUBLISHED, TRUE_VALUE, VALUE, Release
+from standards.disclosure.release import (
+    AREA,
+    CONF_STATUS,
+    PUBLISHED,
+    REQUIRED_LOWER,
+    REQUIRED_UPPER,
+    TRUE_VALUE,
+    VALUE,
+    Release,
+)
 from standards.disclosure.table import (
     CANDIDATE,
     EARLIER_KNOWN,
@@ -74,8 +83,12 @@ def _normalised(release: Release, key: Sequence[str]) -> pl.DataFrame:
         cells = cells.with_columns(pl.lit(True).alias(PUBLISHED))
     if CONF_STATUS not in cells.columns:
         cells = cells.with_columns(pl.lit(None, dtype=pl.String).alias(CONF_STATUS))
+    for column in (REQUIRED_LOWER, REQUIRED_UPPER):
+        if column not in cells.columns:
+            cells = cells.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
     return cells.select(
-        *key, pl.col(VALUE).cast(pl.Float64),
+        *key, pl.col(REQUIRED_LOWER).cast(pl.Float64), pl.col(REQUIRED_UPPER).cast(pl.Float64),
+        pl.col(VALUE).cast(pl.Float64),
         pl.coalesce(pl.col(TRUE_VALUE).cast(pl.Float64), pl.col(VALUE).cast(pl.Float64))
         .alias(TRUE_VALUE),
         pl.col(PUBLISHED).fill_null(True), pl.col(CONF_STATUS))
@@ -111,6 +124,7 @@ def link(table: Table, previous: Sequence[Release], *, standard: Standard,
                       pl.when(pl.col(TRUE_VALUE).is_null().any()).then(None)
                       .otherwise(pl.col(TRUE_VALUE).sum()).alias(TRUE_VALUE),
                       pl.col(PUBLISHED).any(), pl.col(CONF_STATUS).first(),
+                      pl.col(REQUIRED_LOWER).first(), pl.col(REQUIRED_UPPER).first(),
                       pl.len().alias("_MEMBERS"),
                       _member_upper(parameters).alias("_GROUP_HI")))
         coverage = {r: sorted({group_of.get(s, s) for s in states})
@@ -126,7 +140,9 @@ def link(table: Table, previous: Sequence[Release], *, standard: Standard,
         cells = pl.concat([cells, implied.with_columns(
             pl.lit(None, dtype=pl.Float64).alias(VALUE),
             pl.lit(None, dtype=pl.Float64).alias(TRUE_VALUE), pl.lit(False).alias(PUBLISHED),
-            pl.lit(None, dtype=pl.String).alias(CONF_STATUS), pl.lit(1, dtype=pl.UInt32)
+            pl.lit(None, dtype=pl.String).alias(CONF_STATUS),
+            pl.lit(None, dtype=pl.Float64).alias(REQUIRED_LOWER),
+            pl.lit(None, dtype=pl.Float64).alias(REQUIRED_UPPER), pl.lit(1, dtype=pl.UInt32)
             .alias("_MEMBERS"), pl.lit(None, dtype=pl.Float64).alias("_GROUP_HI"))],
             how="vertical_relaxed")
         cells = cells.join(current, on=[AREA, *dims], how="left")
@@ -198,6 +214,10 @@ def _earlier_vars(own: pl.DataFrame, number: int, dims: list[str],
     group_hi = own["_GROUP_HI"].to_numpy().astype(float)
     lo = np.where(hidden & grouped, v, required[0])
     hi = np.where(hidden & grouped & ~np.isnan(group_hi), np.maximum(group_hi, v), required[1])
+    given_lo = own[REQUIRED_LOWER].to_numpy().astype(float)
+    given_hi = own[REQUIRED_UPPER].to_numpy().astype(float)
+    lo = np.where(np.isnan(given_lo) | grouped, lo, given_lo)
+    hi = np.where(np.isnan(given_hi) | grouped, hi, given_hi)
     lo = np.where(shown | ~known, v, lo)
     hi = np.where(shown | ~known, v, hi)
     return own.select(

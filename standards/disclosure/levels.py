@@ -5,9 +5,11 @@ suppressed cell's true value v, and requires it to contain [REQUIRED_LOWER, REQU
 
 * small count (A, 1 <= v < k): [0, k]. Nobody can tell the cell from an empty one, nor from a
   count large enough to publish, so nobody learns that "a few persons" are in it.
-* dominance or too few contributors (O, G): [floor(v(1-p)), ceil(v(1+p))], p =
-  ``dominance_protection``: the regional figure cannot be told within p%, so neither can the
-  figure of the state that dominates it.
+* dominance or too few contributors (O, G): [floor(v - p*h), ceil(v + p*h)], p =
+  ``dominance_protection``, h the part of the regional figure that comes from states without
+  consent (all of it when none consented): that part cannot be told within p%, so neither can
+  the figure of a state that dominates it. (The figures of states that consented are
+  published anyway: the regional cell can never be estimated below their sum.)
 * sender's flag (C, N): as dominance, with at least one person on each side (a flagged zero
   must not be exactly known either).
 * a national figure of a state that did not consent to national publication (never published,
@@ -48,11 +50,12 @@ def small_count(value: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.where(small, 0.0, v), np.where(small, k.astype(float), v)
 
 
-def relative(value: np.ndarray, share: float, at_least: float = 0.0
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """[v - max(share*v, at_least), v + max(share*v, at_least)] rounded outwards, >= 0."""
+def relative(value: np.ndarray, share: float, at_least: float = 0.0,
+             of: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """[v - w, v + w], w = max(share * of, at_least) (``of``: the value itself unless given),
+    rounded outwards, >= 0."""
     v = value.astype(float)
-    width = np.maximum(v * share, at_least)
+    width = np.maximum((v if of is None else of.astype(float)) * share, at_least)
     return np.maximum(_floor(v - width), 0.0), _ceil(v + width)
 
 

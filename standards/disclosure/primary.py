@@ -49,6 +49,7 @@ def contributions(cells: pl.DataFrame, states_of: Mapping[str, frozenset[str]],
                 .sort(VALUE, AREA, descending=[True, False])
                 .group_by("_REGION", *dims, maintain_order=True)
                 .agg(pl.len().alias("_N"), pl.col(VALUE).sum().alias("_SUM"),
+                     pl.col(VALUE).filter(~pl.col("_CONSENT")).sum().alias("_HIDDEN"),
                      pl.col(VALUE).first().alias("_TOP"),
                      pl.col("_CONSENT").first().alias("_TOP_CONSENT"),
                      pl.col("_CONSENT").all().alias("_ALL_CONSENT")))
@@ -56,6 +57,7 @@ def contributions(cells: pl.DataFrame, states_of: Mapping[str, frozenset[str]],
     out = regional.join(per_cell.rename({"_REGION": AREA}), on=[AREA, *dims], how="left")
     out = out.with_columns(
         pl.col("_N").fill_null(0), pl.col("_SUM").fill_null(0), pl.col("_TOP").fill_null(0),
+        pl.col("_HIDDEN").fill_null(0),
         pl.col("_TOP_CONSENT").fill_null(True), pl.col("_ALL_CONSENT").fill_null(True))
     rest = pl.col(VALUE) - pl.col("_SUM")
     return out.with_columns(
@@ -64,7 +66,8 @@ def contributions(cells: pl.DataFrame, states_of: Mapping[str, frozenset[str]],
         pl.when(rest > pl.col("_TOP")).then(False).otherwise(pl.col("_TOP_CONSENT"))
         .alias("_TOP_CONSENT"),
         pl.max_horizontal(pl.col("_TOP"), rest).alias("_TOP"),
-    ).select(AREA, *dims, "_N", "_TOP", "_TOP_CONSENT", "_ALL_CONSENT")
+        (pl.col("_HIDDEN") + pl.max_horizontal(rest, pl.lit(0))).alias("_HIDDEN"),
+    ).select(AREA, *dims, "_N", "_TOP", "_TOP_CONSENT", "_ALL_CONSENT", "_HIDDEN")
 
 
 def classify(cells: pl.DataFrame, *, dims: list[str], parameters: Parameters,
@@ -102,10 +105,12 @@ def classify(cells: pl.DataFrame, *, dims: list[str], parameters: Parameters,
     p = parameters.dominance_protection
     required = levels.none(value)
     required = levels.hull(required, levels.small_count(value, k), published & small)
-    required = levels.hull(required, levels.relative(value, p), published & (few | dominant))
+    hidden_part = cells["_HIDDEN"].fill_null(0).to_numpy().astype(float)
+    required = levels.hull(required, levels.relative(value, p, of=hidden_part),
+                           published & (few | dominant))
     required = levels.hull(required, levels.relative(value, p, at_least=1.0), flagged)
     required = levels.hull(required, levels.relative(value, parameters.contribution_protection),
                            ~published)
-    return cells.drop("_N", "_TOP", "_TOP_CONSENT", "_ALL_CONSENT").with_columns(
+    return cells.drop("_N", "_TOP", "_TOP_CONSENT", "_ALL_CONSENT", "_HIDDEN").with_columns(
         pl.Series(PRIMARY, status.tolist(), dtype=pl.String),
         pl.Series(REQ_LO, required[0]), pl.Series(REQ_HI, required[1]))

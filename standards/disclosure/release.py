@@ -17,6 +17,8 @@ CONF_STATUS = "CONF_STATUS"
 PUBLISHED = "PUBLISHED"
 PUBLISHED_VALUE = "PUBLISHED_VALUE"
 TRUE_VALUE = "TRUE_VALUE"
+REQUIRED_LOWER = "REQUIRED_LOWER"
+REQUIRED_UPPER = "REQUIRED_UPPER"
 
 
 def key_columns(standard: Standard) -> tuple[str, ...]:
@@ -33,7 +35,10 @@ class Release:
     as published (null when suppressed) and ``CONF_STATUS``. Optional: ``TRUE_VALUE``, the
     value the cell had then (known inside the exchange, never published: it tells whether a
     suppressed cell's value has changed since), and ``PUBLISHED`` (false for national cells
-    that were inputs only). Without ``TRUE_VALUE`` a suppressed cell is assumed unchanged.
+    that were inputs only), ``REQUIRED_LOWER``/``REQUIRED_UPPER`` (the protection level it had:
+    kept for a cell whose value has changed since, which must stay protected as it was).
+    Without ``TRUE_VALUE`` a suppressed cell is assumed unchanged; without the levels they are
+    taken from ``CONF_STATUS``.
     ``coverage``: region -> the states its regional cells summed in that release.
     """
 
@@ -45,12 +50,15 @@ class Release:
                        coverage: Mapping[str, Sequence[str]]) -> Release:
         """The release ``protect`` returned, as an earlier release of a later one (true values
         kept, so revisions are told from unchanged cells exactly)."""
+        key = [c for c in protected.cells.columns
+               if c not in (VALUE, PUBLISHED_VALUE, CONF_STATUS, PUBLISHED, SENDER_FLAG)
+               and not c.startswith("_")]
         cells = protected.cells.select(
-            *(c for c in protected.cells.columns
-              if c not in (VALUE, PUBLISHED_VALUE, CONF_STATUS, PUBLISHED, SENDER_FLAG)
-              and not c.startswith("_")),
-            pl.col(PUBLISHED_VALUE).alias(VALUE), CONF_STATUS,
+            *key, pl.col(PUBLISHED_VALUE).alias(VALUE), CONF_STATUS,
             pl.col(VALUE).alias(TRUE_VALUE), PUBLISHED)
+        levels = protected.audit.filter(pl.col("RELEASE") == 0).select(
+            *key, REQUIRED_LOWER, REQUIRED_UPPER)
+        cells = cells.join(levels, on=key, how="left", nulls_equal=True)
         return cls(cells=cells, coverage={r: tuple(s) for r, s in coverage.items()})
 
 
