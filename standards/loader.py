@@ -241,6 +241,7 @@ def load_standard_from(data_dir: Path) -> Standard:
         ),
         microdata=MicrodataRule(**privacy["microdata"]),
         additivity_tolerance=int(dsd.get("additivity_tolerance", 0)),
+        disclosure=dict(privacy.get("disclosure") or {}),
     )
 
 
@@ -275,7 +276,7 @@ def load_standard() -> Standard:
 
 
 # Bumped when the shape of the cached objects changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def _cache_dir() -> Path:

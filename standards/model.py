@@ -154,6 +154,9 @@ class Standard:
     identifier_rules: tuple[IdentifierRule, ...]
     microdata: MicrodataRule
     additivity_tolerance: int = 0
+    # privacy.yaml's ``disclosure`` section as read (thresholds of published tables);
+    # ``standards.disclosure.load_parameters`` types it.
+    disclosure: dict[str, object] = field(default_factory=dict)
 
     @property
     def urn(self) -> str:

@@ -1,0 +1,457 @@
+"""The audit: what an intruder can tell about every suppressed cell from everything published.
+
+For a suppression pattern, the published cells (of this release and of every earlier release
+of the period) are constants and every other quantity a variable >= 0, tied by all relations
+(``relations``). Linear programming gives the feasible interval [LOWER, UPPER] of each
+suppressed cell; the cell is safe when the interval contains its required interval
+(``levels``). The LPs run per connected component of the unknowns: a published cell separates
+what it touches.
+
+Each failing cell yields a cut for the optimiser (Fischetti and Salazar's capacity
+constraint, from the LP's duals): for any multipliers of the relations, the intruder's best
+estimate is bounded by the reduced costs times the room each unknown has to move (down to 0,
+up without bound), so a pattern protects the cell only if the cells it suppresses have room
+enough: ``sum(coef_j * s_j) >= rhs`` over the cells that are still published.
+
+Exactness: components with few audited cells get two LPs per cell (the interval exactly,
+``EXACT``); in big ones, cells are first shown safe by witness LPs (one feasible point per LP
+that moves many cells to their required bounds at once: LOWER/UPPER are then values the cell
+can take, the true interval is at least as wide), and only the cells no witness covers get
+their exact LPs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from standards.disclosure.primary import REQ_HI, REQ_LO
+from standards.disclosure.table import CANDIDATE, FREE, HIDDEN, KNOWN, Table
+
+TOL = 1e-6
+WITNESS_ROUNDS = 6
+
+
+class Proof(Protocol):
+    """A checked direction (``cubes.Direction``): cells that move together, and how far."""
+
+    cells: np.ndarray
+    up: float
+    down: float
+
+
+def _certified(proofs: Sequence[Proof], unknown: np.ndarray, value: float
+               ) -> tuple[float, float] | None:
+    """(lowest, highest) values the cell is shown to take by directions lying wholly in the
+    unknowns; None without any."""
+    live = [p for p in proofs if unknown[p.cells].all()]
+    if not live:
+        return None
+    return value - max(p.down for p in live), value + max(p.up for p in live)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """``sum(coefs * s[vars]) >= rhs`` over free cells: suppress enough room for ``target``."""
+
+    target: int
+    vars: np.ndarray
+    coefs: np.ndarray
+    rhs: float
+
+
+@dataclass
+class Result:
+    """The audit of one pattern: per variable (NaN where not computed) and the cuts."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    exact: np.ndarray
+    audited: np.ndarray   # variables reported (unknown, and either protected or suppressed)
+    ok: np.ndarray        # per variable: its interval meets its level (True where none)
+    cuts: list[Cut] = field(default_factory=list)
+    unprotectable: set[int] = field(default_factory=set)
+    lps: int = 0
+    # (variable, direction): not shown safe (direction 1: upwards, -1: downwards).
+    suspects: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.ok[self.audited].all())
+
+
+@dataclass
+class _Component:
+    lower: dict[int, float]
+    upper: dict[int, float]
+    exact: set[int]
+    cuts: list[Cut]
+    unprotectable: set[int]
+    lps: int
+    suspects: list[tuple[int, int]] = field(default_factory=list)
+    partial: bool = False  # some cells not given their exact LP (budget)
+
+
+class Auditor:
+    """Audits patterns of one table; components already audited are remembered (a published
+    cell's value never changes, so a component is known by its unknowns)."""
+
+    def __init__(self, table: Table, *, exact_cells: int) -> None:
+        self.table = table
+        self.values = table.values
+        self.fixed = table.array("FIXED")
+        self.kind = table.array("KIND")
+        self.req_lo = table.array(REQ_LO).astype(float)
+        self.req_hi = table.array(REQ_HI).astype(float)
+        self.needs = table.needs()
+        slack = (self.kind == HIDDEN) & ~self.needs
+        eq, ub = eliminate(table.relations.equations.tocsr(),
+                           table.relations.inequalities.tocsr(), slack,
+                           table.array("AREA"))
+        self.eq, self.ub = eq, ub
+        self.n_eq = eq.shape[0]
+        self.all_rows = sparse.vstack([eq, ub], format="csr")
+        self.all_cols = self.all_rows.tocsc()
+        self.exact_cells = exact_cells
+        self.cache: dict[bytes, _Component] = {}
+
+    # -- components ------------------------------------------------------------------------
+
+    def components(self, unknown: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(unknown variables, rows touching them) of each connected component, in order of
+        their smallest variable."""
+        cols = np.flatnonzero(unknown)
+        if cols.size == 0:
+            return
+        sub = self.all_cols[:, cols].tocsr()
+        n_rows = sub.shape[0]
+        graph = sparse.bmat([[None, sub], [sub.T, None]], format="csr")
+        _, labels = connected_components(graph, directed=False)
+        var_labels = labels[n_rows:]
+        row_labels = labels[:n_rows]
+        touched = np.diff(sub.indptr) > 0
+        order = np.argsort(var_labels, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, np.diff(var_labels[order]) != 0, True])
+        rows_by_label: dict[int, np.ndarray] = {}
+        touched_rows = np.flatnonzero(touched)
+        row_order = np.argsort(row_labels[touched_rows], kind="stable")
+        rl = row_labels[touched_rows][row_order]
+        rb = np.flatnonzero(np.r_[True, np.diff(rl) != 0, True])
+        for a, b in itertools.pairwise(rb if rl.size else ()):
+            rows_by_label[int(rl[a])] = touched_rows[row_order[a:b]]
+        for a, b in itertools.pairwise(bounds):
+            members = cols[order[a:b]]
+            label = int(var_labels[order[a]])
+            yield np.sort(members), rows_by_label.get(label, np.zeros(0, dtype=np.int64))
+
+    # -- the audit ---------------------------------------------------------------------------
+
+    def run(self, unknown: np.ndarray, *, certificates: Mapping[int, Sequence[Proof]] = {},
+            failure_lps: int | None = None) -> Result:
+        """Audit the pattern whose unknown variables are ``unknown``.
+
+        ``certificates``: directions already proven for some cells (``cubes``); a cell whose
+        direction lies wholly in the unknowns is safe without an LP. Every cell no witness
+        covers gets its exact LP (bounds, and a cut if it fails), up to ``failure_lps`` LPs in
+        all (None: no limit); cells beyond are only listed in ``Result.suspects``.
+        """
+        n = self.table.size
+        lower = np.full(n, np.nan)
+        upper = np.full(n, np.nan)
+        exact = np.zeros(n, dtype=bool)
+        ok = np.ones(n, dtype=bool)
+        audited = unknown & (self.needs | (self.kind == CANDIDATE))
+        result = Result(lower, upper, exact, audited, ok)
+        budget = self.exact_cells
+        self.failure_budget = np.inf if failure_lps is None else failure_lps
+        for members, rows in self.components(unknown):
+            targets = members[audited[members]]
+            if targets.size == 0:
+                continue
+            protect = members[self.needs[members]]
+            known: dict[int, tuple[float, float]] = {}
+            for j in protect.tolist():
+                proof = _certified(certificates.get(j, ()), unknown, self.values[j])
+                if proof is not None:
+                    known[j] = proof
+            key = members.tobytes()
+            comp = self.cache.get(key)
+            if comp is not None and comp.partial and self.failure_budget > 0:
+                comp = None  # computed with too few LPs: again, now there are more
+            if comp is None:
+                use_exact = targets.size <= budget
+                todo = targets if use_exact else np.array(
+                    [j for j in protect.tolist() if j not in known], dtype=np.int64)
+                comp = self._component(members, rows, unknown, todo, use_exact)
+                self.cache[key] = comp
+            budget -= len(comp.exact)
+            result.lps += comp.lps
+            for j, (lo, hi) in known.items():
+                lower[j], upper[j] = lo, hi
+            for j, v in comp.lower.items():
+                lower[j] = v
+            for j, v in comp.upper.items():
+                upper[j] = v
+            exact[list(comp.exact)] = True
+            result.cuts.extend(comp.cuts)
+            result.unprotectable |= comp.unprotectable
+            result.suspects.extend(s for s in comp.suspects if s[0] not in known)
+        value = self.values
+        lo_ok = (self.req_lo >= value - TOL) | (lower <= self.req_lo + TOL)
+        hi_ok = (self.req_hi <= value + TOL) | (upper >= self.req_hi - TOL)
+        ok[audited] = (lo_ok & hi_ok)[audited]
+        return result
+
+    def _component(self, members: np.ndarray, rows: np.ndarray, unknown: np.ndarray,
+                   targets: np.ndarray, use_exact: bool) -> _Component:
+        lp = _LP(self, members, rows, unknown)
+        comp = _Component({}, {}, set(), [], set(), 0, [])
+        position = {int(j): i for i, j in enumerate(members)}
+        solved: dict[int, int] = {}
+        for direction in (1, -1):
+            # direction 1: how high can the cell go; -1: how low.
+            required = self.req_hi if direction == 1 else self.req_lo
+            todo = [int(j) for j in targets
+                    if use_exact or direction * (required[j] - self.values[j]) > TOL]
+            if not use_exact and len(todo) > 1:
+                todo = self._witness(lp, comp, todo, direction, position)
+            if not use_exact and len(todo) > self.failure_budget:
+                comp.partial = True
+                comp.suspects.extend((j, direction) for j in todo)
+                continue
+            self.failure_budget -= 0 if use_exact else len(todo)
+            for j in todo:
+                bound, res = lp.extreme(position[j], direction)
+                comp.lps += 1
+                solved[j] = solved.get(j, 0) + 1
+                (comp.upper if direction == 1 else comp.lower)[j] = bound
+                if direction * (required[j] - bound) > TOL and res is not None:
+                    comp.suspects.append((j, direction))
+                    cut = self._cut(lp, j, direction, res, unknown)
+                    if cut is None:
+                        comp.unprotectable.add(j)
+                    else:
+                        comp.cuts.append(cut)
+        comp.exact = {j for j, count in solved.items() if count == 2}
+        return comp
+
+    def _witness(self, lp: _LP, comp: _Component, todo: list[int], direction: int,
+                 position: dict[int, int]) -> list[int]:
+        """Certify as many cells as possible with feasible points; return the rest."""
+        required = self.req_hi if direction == 1 else self.req_lo
+        store = comp.upper if direction == 1 else comp.lower
+        left = list(todo)
+        for _ in range(WITNESS_ROUNDS):
+            if len(left) <= 1:
+                break
+            margin = np.array([direction * (required[j] - self.values[j]) for j in left])
+            point = lp.witness(np.array([position[j] for j in left]), direction, margin)
+            comp.lps += 1
+            if point is None:
+                break
+            moved = direction * (point - self.values[left])
+            done = moved >= margin - TOL
+            for j, y, d in zip(left, point, done, strict=True):
+                if d:
+                    store[j] = float(y)
+            if not done.any():
+                break
+            left = [j for j, d in zip(left, done, strict=True) if not d]
+        return left
+
+    def _cut(self, lp: _LP, target: int, direction: int, res: object,
+             unknown: np.ndarray) -> Cut | None:
+        """The capacity cut from the duals of the LP that found ``target`` under-protected."""
+        lam = np.asarray(res.eqlin.marginals) if lp.n_eq_rows else np.zeros(0)  # type: ignore[attr-defined]
+        mu = np.asarray(res.ineqlin.marginals) if lp.n_ub_rows else np.zeros(0)  # type: ignore[attr-defined]
+        n = self.table.size
+        c = np.zeros(n)
+        c[target] = -direction
+        r = c.copy()
+        if lp.eq_rows.size:
+            r -= self.eq[lp.eq_rows].T @ lam
+        if lp.ub_rows.size:
+            r -= self.ub[lp.ub_rows].T @ mu
+        g = -r
+        slack = -(self.ub[lp.ub_rows] @ self.values) if lp.ub_rows.size else np.zeros(0)
+        dual_const = float(np.sum(-mu * slack)) if mu.size else 0.0
+        required = self.req_hi[target] if direction == 1 else self.req_lo[target]
+        margin = direction * (required - self.values[target])
+        touched = np.flatnonzero(np.abs(g) > 1e-7)
+        room = np.where(g[touched] > 0, np.inf, -g[touched] * self.values[touched])
+        free = self.fixed[touched] == FREE
+        always = ~free & (self.fixed[touched] != KNOWN)
+        const = float(room[always].sum())
+        # Sanity: at this pattern the bound is the LP's own optimum (strong duality).
+        now = dual_const + const + float(room[free & unknown[touched]].sum())
+        gain = direction * (lp.last_bound - self.values[target])
+        if not np.isfinite(now) or abs(now - gain) > 1e-5 * (1 + abs(gain)):
+            return self._neighbourhood_cut(lp, target, unknown, margin)
+        rhs = margin - dual_const - const
+        if rhs <= TOL:
+            return None
+        vars_ = touched[free]
+        coefs = np.minimum(room[free], rhs)
+        keep = coefs > 1e-9
+        vars_, coefs = vars_[keep], coefs[keep]
+        if coefs.sum() < rhs - TOL:
+            return None
+        return Cut(target, vars_, coefs, rhs)
+
+    def _neighbourhood_cut(self, lp: _LP, target: int, unknown: np.ndarray,
+                           margin: float) -> Cut | None:
+        """A weaker valid cut: suppress at least one published free cell next to the
+        component (otherwise the component, and the bound, cannot grow)."""
+        rows = self.all_rows[np.concatenate([lp.eq_rows, lp.ub_rows + self.n_eq])]
+        near = np.unique(rows.indices)
+        near = near[(self.fixed[near] == FREE) & ~unknown[near]]
+        if near.size == 0:
+            return None
+        return Cut(target, near, np.ones(near.size), 1.0)
+
+
+class _LP:
+    """The intruder's LP over one component: unknowns as variables, published constants
+    folded into the right-hand sides."""
+
+    def __init__(self, auditor: Auditor, members: np.ndarray, rows: np.ndarray,
+                 unknown: np.ndarray) -> None:
+        self.n = members.size
+        self.members = members
+        known_values = np.where(unknown, 0.0, auditor.values)
+        self.eq_rows = rows[rows < auditor.n_eq]
+        self.ub_rows = rows[rows >= auditor.n_eq] - auditor.n_eq
+        eq = auditor.eq[self.eq_rows]
+        ub = auditor.ub[self.ub_rows]
+        self.A_eq = eq[:, members].tocsr() if self.eq_rows.size else None
+        self.b_eq = -(eq @ known_values) if self.eq_rows.size else None
+        self.A_ub = ub[:, members].tocsr() if self.ub_rows.size else None
+        self.b_ub = -(ub @ known_values) if self.ub_rows.size else None
+        self.n_eq_rows = self.eq_rows.size
+        self.n_ub_rows = self.ub_rows.size
+        self.values = auditor.values[members]
+        self.last_bound = np.nan
+
+    def extreme(self, i: int, direction: int) -> tuple[float, object | None]:
+        """max (direction 1) or min (-1) of variable i: the bound and the solver's result."""
+        c = np.zeros(self.n)
+        c[i] = -direction
+        res = linprog(c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq,
+                      bounds=(0, None), method="highs")
+        if res.status == 3:  # unbounded: only upwards
+            self.last_bound = np.inf
+            return np.inf, None
+        if res.status != 0:
+            raise RuntimeError(f"audit LP failed ({res.message}); the relations are "
+                               "inconsistent with the values (an earlier release without "
+                               "TRUE_VALUE whose cells were revised?)")
+        bound = float(res.x[i])
+        self.last_bound = bound
+        return bound, res
+
+    def witness(self, positions: np.ndarray, direction: int, margin: np.ndarray
+                ) -> np.ndarray | None:
+        """A feasible point that moves as many of ``positions`` as far as their margins
+        (capped): max sum(t_j / margin_j), t_j <= direction * (y_j - v_j), t_j <= margin_j."""
+        m = positions.size
+        scale = 1.0 / np.maximum(margin, 1.0)
+        c = np.concatenate([np.zeros(self.n), -scale])
+        link = sparse.hstack([
+            sparse.csr_matrix((np.full(m, -float(direction)), (np.arange(m), positions)),
+                              shape=(m, self.n)),
+            sparse.identity(m, format="csr")], format="csr")
+        link_rhs = -direction * self.values[positions]
+        if self.A_ub is not None:
+            A_ub = sparse.vstack([sparse.hstack([self.A_ub, sparse.csr_matrix(
+                (self.A_ub.shape[0], m))]), link], format="csr")
+            b_ub = np.concatenate([self.b_ub, link_rhs])  # type: ignore[list-item]
+        else:
+            A_ub, b_ub = link, link_rhs
+        A_eq = (sparse.hstack([self.A_eq, sparse.csr_matrix((self.A_eq.shape[0], m))],
+                              format="csr") if self.A_eq is not None else None)
+        bounds = [(0, None)] * self.n + [(None, float(x)) for x in margin]
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=self.b_eq, bounds=bounds,
+                      method="highs")
+        if res.status != 0:
+            return None
+        return np.asarray(res.x[positions])
+
+
+def eliminate(eq: sparse.csr_matrix, ub: sparse.csr_matrix, slack: np.ndarray,
+              area: np.ndarray) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """The relations with the ``slack`` unknowns (hidden figures nobody needs protected: a
+    group of states without consent) solved away, an exact projection that keeps the LPs
+    small: a slack unknown ``e`` defined by an equation ``c*e + rest = 0`` (its region's sum)
+    is replaced by ``-rest/c`` everywhere else, and that equation becomes ``-rest/c >= 0``.
+    Substituted equations that are sums of equations already there (a group's own totals,
+    once each member area's are known) are dropped: they only said the same again."""
+    n = eq.shape[1]
+    if not slack.any() or eq.shape[0] == 0:
+        return eq, ub
+    per_row = np.asarray((eq != 0).astype(np.int64) @ slack.astype(np.int64)).ravel()
+    cols = eq.tocsc()
+    pivot_of: dict[int, int] = {}
+    for e in np.flatnonzero(slack).tolist():
+        rows = cols.indices[cols.indptr[e]:cols.indptr[e + 1]]
+        rows = rows[per_row[rows] == 1]
+        if rows.size:
+            pivot_of[e] = int(rows.min())
+    if not pivot_of:
+        return eq, ub
+    elim = np.array(sorted(pivot_of), dtype=np.int64)
+    pivots = np.array([pivot_of[e] for e in elim.tolist()], dtype=np.int64)
+    coef = np.asarray(eq[pivots, elim]).ravel()
+    defs = sparse.diags(1.0 / coef) @ eq[pivots]  # e + rest/c = 0
+    keep = np.ones(eq.shape[0], dtype=bool)
+    keep[pivots] = False
+    rest = eq[keep]
+    touched = np.asarray((rest[:, elim] != 0).sum(axis=1)).ravel() > 0
+    new_eq = (rest - rest[:, elim] @ defs).tocsr()
+    new_ub = (ub - ub[:, elim] @ defs).tocsr()
+    drop_cols = np.zeros(n, dtype=bool)
+    drop_cols[elim] = True
+    # e >= 0 with e = -rest/c:  rest/c <= 0.
+    nonneg = defs.tocsr() @ sparse.diags((~drop_cols).astype(float))
+    new_eq = _tidy(new_eq @ sparse.diags((~drop_cols).astype(float)), keep_rows=True)
+    new_ub = _tidy(sparse.vstack([new_ub @ sparse.diags((~drop_cols).astype(float)),
+                                  nonneg], format="csr"))
+    # Drop substituted equations that are sums of unchanged ones (area by area).
+    unchanged = {_canonical(new_eq, r) for r in np.flatnonzero(~touched).tolist()}
+    redundant = np.zeros(new_eq.shape[0], dtype=bool)
+    for r in np.flatnonzero(touched).tolist():
+        cells = new_eq.indices[new_eq.indptr[r]:new_eq.indptr[r + 1]]
+        data = new_eq.data[new_eq.indptr[r]:new_eq.indptr[r + 1]]
+        if cells.size == 0:
+            redundant[r] = True
+            continue
+        parts: dict[object, list[tuple[int, float]]] = {}
+        for c, d in zip(cells.tolist(), data.tolist(), strict=True):
+            parts.setdefault(area[c], []).append((c, d))
+        redundant[r] = all(_key(p) in unchanged for p in parts.values())
+    return _tidy(new_eq[~redundant]), new_ub
+
+
+def _key(entries: list[tuple[int, float]]) -> tuple:
+    entries = sorted(entries)
+    if entries[0][1] < 0:
+        entries = [(c, -d) for c, d in entries]
+    return tuple((c, round(d, 9)) for c, d in entries)
+
+
+def _canonical(matrix: sparse.csr_matrix, r: int) -> tuple:
+    a, b = matrix.indptr[r], matrix.indptr[r + 1]
+    return _key(list(zip(matrix.indices[a:b].tolist(), matrix.data[a:b].tolist(), strict=True)))
+
+
+def _tidy(matrix: sparse.csr_matrix, keep_rows: bool = False) -> sparse.csr_matrix:
+    matrix = matrix.tocsr()
+    matrix.data[np.abs(matrix.data) < 1e-12] = 0.0
+    matrix.eliminate_zeros()
+    return matrix if keep_rows else matrix[np.diff(matrix.indptr) > 0]

@@ -1,0 +1,257 @@
+"""Secondary suppression: the fewest persons (then the fewest cells) to hide so that no
+primary cell can be recovered, as a 0-1 programme solved by SciPy's ``milp`` (HiGHS).
+
+The model (``constraints``): a binary per free cell, the capacity and counting constraints of
+every relation, and the audit's cuts; objective ``sum((n + 1) * value_i * s_i + s_i)``
+(persons first, cells to break ties). It is solved per block (connected component of the
+constraints), so a big table is many small programmes, to HiGHS's relative gap ``MIP_GAP``.
+The audit (``audit``) has the last word: every cell it finds under-protected adds a cut and
+the blocks it touches are solved again, for at most ``max_rounds`` rounds.
+
+``time_limit_seconds`` is the exact model's budget over all blocks, handed out in order of
+block size (smallest first, so one hard block cannot starve the others): a block gets the
+budget left times its share of the cells left, at least ``MIN_BLOCK_SECONDS``. A block HiGHS
+does not finish in its time falls back to the LP-guided greedy (``greedy.heuristic``); after
+``max_rounds`` rounds the pure greedy mends what the audit still finds (it only adds, so it
+ends), until the audit passes or nothing more can be suppressed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import connected_components
+
+from standards.disclosure import greedy
+from standards.disclosure.audit import Auditor, Result
+from standards.disclosure.constraints import Constraints, from_relations, model
+from standards.disclosure.cubes import Cubes, Direction
+from standards.disclosure.parameters import Parameters
+from standards.disclosure.table import FREE, SUPPRESSED, Table
+
+# HiGHS's relative optimality gap: the persons hidden are within this share of the fewest.
+MIP_GAP = 1e-3
+MIN_BLOCK_SECONDS = 0.2
+# Exact LPs for uncertified cells per audit round (beyond: mended without one), and rounds.
+FAILURE_LPS = 3000
+MAX_ROUNDS = 60
+_DEBUG = bool(__import__('os').environ.get('SDC_DEBUG'))
+
+
+@dataclass(frozen=True)
+class Block:
+    """Free variables connected through some constraint, and their constraints."""
+
+    vars: np.ndarray
+    rows: np.ndarray
+    notone: np.ndarray
+
+
+@dataclass
+class Outcome:
+    """The pattern chosen (``unknown``: every variable a reader cannot see), how, and its
+    final audit."""
+
+    unknown: np.ndarray
+    selected: np.ndarray
+    solver: str
+    audit: Result
+    rounds: int
+    seconds_secondary: float
+    seconds_audit: float
+    blocks: int = 0
+    exact_blocks: int = 0
+
+
+def blocks(constraints: Constraints, size: int) -> list[Block]:
+    """The independent blocks, in order of their smallest variable; variables in no
+    constraint are left out (never worth suppressing)."""
+    incidence = sparse.vstack([constraints.atleast, constraints.notone], format="csr")
+    n_rows = incidence.shape[0]
+    if n_rows == 0:
+        return []
+    graph = sparse.bmat([[None, incidence], [incidence.T, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    var_label = labels[n_rows:]
+    used = np.unique(incidence.indices)
+    row_label = labels[:n_rows]
+    n_at = constraints.atleast.shape[0]
+    out: list[Block] = []
+    order = np.argsort(var_label[used], kind="stable")
+    bounds = np.flatnonzero(np.r_[True, np.diff(var_label[used][order]) != 0, True])
+    rows_by = _split(np.arange(n_rows), row_label)
+    for a, b in itertools.pairwise(bounds):
+        cells = np.sort(used[order[a:b]])
+        rows = rows_by.get(int(var_label[cells[0]]), np.zeros(0, dtype=np.int64))
+        out.append(Block(cells, rows[rows < n_at], rows[rows >= n_at] - n_at))
+    return sorted(out, key=lambda b: int(b.vars[0]))
+
+
+def _split(items: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0, True])
+    return {int(labels[order[a]]): items[order[a:b]]
+            for a, b in itertools.pairwise(bounds) if b > a}
+
+
+def solve_block(block: Block, constraints: Constraints, values: np.ndarray,
+                time_limit: float) -> np.ndarray | None:
+    """The optimal selection of the block's variables (a boolean each), or None when HiGHS
+    does not finish within ``time_limit`` (or finds the block infeasible)."""
+    if time_limit <= 0:
+        return None
+    cost, matrix, lower, upper = model(constraints, block.rows, block.notone, block.vars,
+                                       values)
+    res = milp(cost, constraints=LinearConstraint(matrix, lower, np.inf),
+               integrality=np.ones(cost.size), bounds=Bounds(np.zeros(cost.size), upper),
+               options={"time_limit": time_limit, "disp": False, "mip_rel_gap": MIP_GAP})
+    if res.status != 0 or res.x is None:
+        return None
+    return np.asarray(res.x[:block.vars.size]) > 0.5
+
+
+def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
+    """Choose the secondary suppressions of ``table`` and audit them."""
+    started = time.perf_counter()
+    audit_seconds = 0.0
+    values = table.values
+    always = table.array("FIXED") == SUPPRESSED
+    constraints = from_relations(table)
+    selected = np.zeros(table.size, dtype=bool)
+    budget = [parameters.time_limit_seconds]
+    used: set[str] = set()
+    counts = [0, 0]
+
+    def solve(todo: list[Block], exact: bool) -> None:
+        fallback: list[Block] = []
+        cells_left = sum(b.vars.size for b in todo)
+        for block in sorted(todo, key=lambda b: (b.vars.size, int(b.vars[0]))):
+            share = budget[0] * block.vars.size / max(cells_left, 1)
+            limit = min(budget[0], max(share, MIN_BLOCK_SECONDS))
+            cells_left -= block.vars.size
+            t = time.perf_counter()
+            choice = solve_block(block, constraints, values, limit) if exact else None
+            budget[0] = max(0.0, budget[0] - (time.perf_counter() - t))
+            counts[0] += 1
+            if choice is None:
+                fallback.append(block)
+            else:
+                counts[1] += 1
+                used.add("milp")
+                selected[block.vars] = choice
+        if fallback:
+            used.add("greedy")
+            chosen = greedy.heuristic(constraints, selected, values,
+                                      [(b.vars, b.rows, b.notone) for b in fallback])
+            for block in fallback:
+                selected[block.vars] = chosen[block.vars]
+
+    solve(blocks(constraints, table.size), True)
+    mender = Mender(table, constraints)
+    certificates: dict[int, list[Direction]] = {}
+    rounds = 0
+    while True:
+        t = time.perf_counter()
+        result = auditor.run(always | selected, certificates=certificates,
+                             failure_lps=FAILURE_LPS)
+        audit_seconds += time.perf_counter() - t
+        _debug(rounds, result, selected, values, started, t)
+        if not result.suspects or rounds >= MAX_ROUNDS:
+            break
+        rounds += 1
+        previous = selected.copy()
+        if result.cuts:
+            # The audit's cuts join the model; the blocks they touch are solved again
+            # (exactly while rounds and time last, then by the greedy, which only adds).
+            constraints.add_cuts(result.cuts)
+            touched = np.zeros(table.size, dtype=bool)
+            for cut in result.cuts:
+                touched[cut.vars] = True
+            todo = [b for b in blocks(constraints, table.size) if touched[b.vars].any()]
+            if rounds <= parameters.max_rounds and budget[0] > 0:
+                solve(todo, True)
+            else:
+                used.add("greedy")
+                grown = greedy.complete(constraints, selected, values,
+                                        np.concatenate([b.rows for b in todo]),
+                                        np.concatenate([b.notone for b in todo]))
+                selected |= grown
+        if (selected == previous).all():
+            # No cut could help (or none was found): protecting directions instead.
+            used.add("greedy")
+            with_cut = {c.target for c in result.cuts}
+            mender.mend([s for s in result.suspects if s[0] not in with_cut],
+                        always | selected, selected, certificates)
+            if (selected == previous).all():
+                break  # nothing more can be hidden: what is left cannot be protected
+    if result.suspects and any(c.partial for c in auditor.cache.values()):
+        t = time.perf_counter()
+        result = auditor.run(always | selected, certificates=certificates)
+        audit_seconds += time.perf_counter() - t
+    solver = "+".join(s for s in ("milp", "greedy") if s in used) or "milp"
+    total = time.perf_counter() - started
+    return Outcome(always | selected, selected, solver, result, rounds,
+                   total - audit_seconds, audit_seconds, counts[0], counts[1])
+
+
+def _debug(rounds: int, result: Result, selected: np.ndarray, values: np.ndarray,
+           started: float, t: float) -> None:
+    if _DEBUG:
+        print(f"round {rounds}: audit {time.perf_counter() - t:.1f}s lps {result.lps} "
+              f"suspects {len(result.suspects)} cuts {len(result.cuts)} "
+              f"selected {int(selected.sum())} persons {values[selected].sum():.0f} "
+              f"t {time.perf_counter() - started:.1f}")
+
+
+class Mender:
+    """Mends cells the audit could not show safe: a checked protecting direction
+    (``cubes``) per cell, its cells hidden; where none is found, the smallest published
+    neighbour (a cell sharing a relation) is hidden instead."""
+
+    def __init__(self, table: Table, constraints: Constraints) -> None:
+        self.cubes = Cubes(table)
+        self.values = table.values
+        self.margin_up = np.maximum(table.array("REQ_HI") - self.values, 0.0)
+        self.margin_down = np.maximum(self.values - table.array("REQ_LO"), 0.0)
+        free = table.array("FIXED") == FREE
+        never = np.zeros(table.size, dtype=bool)
+        never[constraints.never] = True
+        self.suppressible = free & ~never
+        self.rows = sparse.vstack([table.relations.equations, table.relations.inequalities],
+                                  format="csr")
+        self.cols = self.rows.tocsc()
+
+    def mend(self, suspects: list[tuple[int, int]], unknown: np.ndarray, selected: np.ndarray,
+             certificates: dict[int, list[Direction]]) -> None:
+        unknown = unknown.copy()
+        wanted: dict[int, set[int]] = {}
+        for cell, direction in suspects:
+            wanted.setdefault(cell, set()).add(direction)
+        for cell in sorted(wanted):
+            up = self.margin_up[cell] if 1 in wanted[cell] else 0.0
+            down = self.margin_down[cell] if -1 in wanted[cell] else 0.0
+            found = self.cubes.direction(cell, unknown, up, down, self.suppressible)
+            if found:
+                for d in found:
+                    add = d.cells[~unknown[d.cells]]
+                    selected[add] = True
+                    unknown[add] = True
+                certificates.setdefault(cell, []).extend(found)
+                continue
+            near = self._neighbours(cell)
+            near = near[self.suppressible[near] & ~unknown[near]]
+            if near.size:
+                pick = near[np.lexsort((near, self.values[near]))[0]]
+                selected[pick] = True
+                unknown[pick] = True
+
+    def _neighbours(self, cell: int) -> np.ndarray:
+        rows = self.cols.indices[self.cols.indptr[cell]:self.cols.indptr[cell + 1]]
+        if rows.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(self.rows[rows].indices)

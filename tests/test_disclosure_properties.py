@@ -1,0 +1,114 @@
+"""Disclosure control on random hierarchical tables (2-3 states and their region, sex x age
+with every margin, small counts and random consent): nothing small is published, every hidden
+cell keeps its protection level (checked by an LP written in the tests, over the published
+cells of one release or of two consecutive ones), published margins add up, and the result
+does not depend on the run or the row order."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from standards.disclosure import Parameters, Release, load_parameters, protect
+from standards.model import Standard
+from tests.disclosure_tables import AGES, SEXES, intervals, release_cells
+
+STATES = ("A", "B", "C")
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+count = st.one_of(st.integers(0, 6), st.integers(0, 60))
+grid = st.fixed_dictionaries({(s, a): count for s in SEXES for a in AGES})
+
+
+@st.composite
+def regions(draw: st.DrawFn) -> tuple[dict, dict]:
+    n = draw(st.integers(2, 3))
+    grids = {s: draw(grid) for s in STATES[:n]}
+    consent = {s: draw(st.booleans()) for s in STATES[:n]}
+    return grids, consent
+
+
+@pytest.fixture(scope="module")
+def parameters(standard: Standard) -> Parameters:
+    return load_parameters(standard)
+
+
+def check_release(cells: pl.DataFrame, audit: pl.DataFrame, parameters: Parameters) -> None:
+    """Nothing small published; margins of published cells add up."""
+    shown = cells.filter(pl.col("CONF_STATUS") == "F")
+    assert not shown.filter(pl.col("VALUE").is_between(1, parameters.k_default - 1)).height
+    assert (shown["PUBLISHED_VALUE"] == shown["VALUE"]).all()
+    assert cells.filter(pl.col("CONF_STATUS") != "F")["PUBLISHED_VALUE"].null_count() == \
+        cells.filter(pl.col("CONF_STATUS") != "F").height
+    value = {(r["AREA"], r["SEX"], r["AGE"]): r["PUBLISHED_VALUE"]
+             for r in cells.iter_rows(named=True)}
+    for (area, sex, age), total in value.items():
+        if total is None:
+            continue
+        for parts in ([(area, s, age) for s in SEXES] if sex == "_T" else [],
+                      [(area, sex, a) for a in AGES] if age == "_T" else []):
+            if parts and all(value.get(p) is not None for p in parts):
+                assert total == sum(value[p] for p in parts)
+    assert audit["OK"].all()
+
+
+def check_levels(releases: list[tuple[pl.DataFrame, dict]], audits: list[pl.DataFrame]) -> None:
+    """Every audited cell of every release keeps its level against all releases together."""
+    wanted = {}
+    for number, audit in enumerate(audits):
+        for r in audit.filter(pl.col("RELEASE") == 0).iter_rows(named=True):
+            wanted[(number, r["AREA"], r["SEX"], r["AGE"])] = (r["REQUIRED_LOWER"],
+                                                               r["REQUIRED_UPPER"])
+    found = intervals(releases, wanted)
+    for key, (low, high) in found.items():
+        need_low, need_high = wanted[key]
+        assert low <= need_low + 1e-6 and high >= need_high - 1e-6, (key, low, high, wanted[key])
+
+
+@SETTINGS
+@given(regions())
+def test_one_release(standard: Standard, parameters: Parameters,
+                     drawn: tuple[dict, dict]) -> None:
+    grids, consent = drawn
+    cover = {"R": tuple(grids)}
+    cells = release_cells(grids, cover)
+    out = protect(cells, standard=standard, parameters=parameters, regions=cover,
+                  consent=consent)
+    assert out.ok
+    check_release(out.cells, out.audit, parameters)
+    check_levels([(out.cells, cover)], [out.audit])
+    again = protect(cells.reverse(), standard=standard, parameters=parameters, regions=cover,
+                    consent=consent)
+    assert again.cells.equals(out.cells) and again.audit.equals(out.audit)
+
+
+@SETTINGS
+@given(regions(), st.booleans(), st.integers(1, 20), st.sampled_from(SEXES),
+       st.sampled_from(AGES))
+def test_two_releases(standard: Standard, parameters: Parameters, drawn: tuple[dict, dict],
+                      join: bool, delta: int, sex: str, age: str) -> None:
+    """Release 2 either adds a state to the region or revises one count of a state; audited
+    together with release 1, no cell of either is recovered by differencing."""
+    grids, consent = drawn
+    states = tuple(grids)
+    if join:
+        first = {s: grids[s] for s in states[:-1]}
+        second = grids
+    else:
+        first = grids
+        second = {s: dict(g) for s, g in grids.items()}
+        second[states[0]][sex, age] += delta
+    cover_1, cover_2 = {"R": tuple(first)}, {"R": tuple(second)}
+    release_1 = protect(release_cells(first, cover_1), standard=standard,
+                        parameters=parameters, regions=cover_1, consent=consent)
+    assert release_1.ok
+    release_2 = protect(release_cells(second, cover_2), standard=standard,
+                        parameters=parameters, regions=cover_2, consent=consent,
+                        previous=[Release.from_protected(release_1, cover_1)])
+    assert release_2.ok
+    check_release(release_2.cells, release_2.audit, parameters)
+    check_levels([(release_1.cells, cover_1), (release_2.cells, cover_2)],
+                 [release_1.audit, release_2.audit])
