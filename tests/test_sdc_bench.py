@@ -1,0 +1,81 @@
+"""The disclosure-control benchmark keeps working: its release generator and its naive baseline
+on a tiny release (not timed; ``benchmarks/sdc_bench.py`` is the measurement)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from standards.disclosure import load_parameters
+from standards.disclosure import table as tables
+from standards.model import Standard
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import sdc_bench
+
+
+def tiny(standard: Standard, states: int = 2) -> sdc_bench.ReleaseInput:
+    """``states`` states with one country of origin: stocks of refugees and asylum-seekers,
+    all persons and victims of trafficking, every sex and age, and their totals: a slice of a
+    real release that keeps its relations (the population-group total becomes "at least the
+    groups shown")."""
+    given = sdc_bench.release_input(standard, states, seed=7, citizenships=1)
+    cells = given.cells.filter((pl.col("MEASURE") == "STOCK")
+                               & pl.col("POP_GROUP").is_in(["REF", "ASY", "_T"])
+                               & pl.col("SPEC_NEED").is_in(["_T", "VOT"]))
+    return sdc_bench.ReleaseInput(cells, given.regions, given.consent)
+
+
+def test_the_release_is_a_region_of_harmonized_states(standard: Standard) -> None:
+    given = sdc_bench.release_input(standard, 3, seed=7, citizenships=1)
+    assert given.regions == {"AMERICAS": ("ATG", "BHS", "BLZ")}
+    assert set(given.consent) == {"ATG", "BHS", "BLZ"}
+    again = sdc_bench.release_input(standard, 3, seed=7, citizenships=1)
+    assert again.cells.equals(given.cells) and again.consent == given.consent
+    key = [c for c in given.cells.columns if c not in ("AREA", "VALUE", "SENDER_FLAG")]
+    national = given.cells.filter(pl.col("AREA") != "AMERICAS")
+    regional = given.cells.filter(pl.col("AREA") == "AMERICAS")
+    # Regional = sum of the states, on the age bands all of them have (UNHCR and Eurostat
+    # states meet on under-18, 18+, unknown and total).
+    assert set(regional["AGE"]) == {"Y_LT18", "Y_GE18", "_U", "_T"}
+    summed = (national.filter(pl.col("AGE").is_in(["Y_LT18", "Y_GE18", "_U", "_T"]))
+              .group_by(key).agg(pl.col("VALUE").sum()))
+    joined = regional.join(summed, on=key, suffix="_SUM")
+    assert joined.height == regional.height
+    assert (joined["VALUE"] == joined["VALUE_SUM"]).all()
+    # Harmonized: the sex total of every state's cells is the sum of its sexes.
+    by_sex = (national.filter(pl.col("SEX") != "_T").group_by("AREA", *(k for k in key
+                                                                          if k != "SEX"))
+              .agg(pl.col("VALUE").sum()))
+    totals = national.filter(pl.col("SEX") == "_T").join(
+        by_sex, on=["AREA", *(k for k in key if k != "SEX")], suffix="_SUM")
+    assert (totals["VALUE"] == totals["VALUE_SUM"]).all()
+    # Small counts are common.
+    assert national.filter(pl.col("VALUE").is_between(1, 4)).height > national.height / 10
+
+
+def test_naive_baseline_leaves_no_cell_alone_and_is_audited(standard: Standard) -> None:
+    given = tiny(standard)
+    parameters = load_parameters(standard)
+    row, unknown, table = sdc_bench.run_naive(given, standard, parameters)
+    assert row.primary_cells > 0 and row.secondary_cells > 0 and row.secondary_persons > 0
+    assert row.audited >= row.primary_cells
+    assert 0 <= row.failures <= row.audited
+    assert set(row.seconds) == {"primary", "secondary", "audit", "total"}
+    # The fixpoint: no equation has exactly one unknown that must be protected, unless none
+    # of its other cells could be suppressed.
+    eq = table.relations.equations.tocsr()
+    protected = table.needs() | (table.array("KIND") == tables.CANDIDATE)
+    free = table.array("FIXED") == tables.FREE
+    for r in range(eq.shape[0]):
+        cells = eq.indices[eq.indptr[r]:eq.indptr[r + 1]]
+        if unknown[cells].sum() == 1 and (unknown & protected)[cells].sum() == 1:
+            assert not (free[cells] & ~unknown[cells]).any()
+    # Secondary cells come only from free cells, and the primaries stay unknown.
+    assert not (unknown & (table.array("FIXED") == tables.KNOWN)).any()
+    assert unknown[table.array("FIXED") == tables.SUPPRESSED].all()
+    assert np.isfinite(row.secondary_persons)
