@@ -257,6 +257,19 @@ def test_example_for_another_state_and_quarter_validates(cli, tmp_path) -> None:
     assert run(cli, "validate", path, "--country", "UZB", "--period", "2025-Q4").exit_code == 0
 
 
+def test_example_of_one_measure_is_small_and_validates(cli, tmp_path) -> None:
+    path = tmp_path / "natz.csv"
+    assert run(cli, "example", "--measure", "natz", "-o", path).exit_code == 0
+    frame = pl.read_csv(path, infer_schema=False)
+    assert set(frame["MEASURE"]) == {"NATZ"} and 0 < frame.height < 2000
+    assert run(cli, "validate", path, "--country", "KAZ", "--period", "2026-Q3").exit_code == 0
+
+
+def test_example_of_an_unknown_measure_exits_2(cli, tmp_path) -> None:
+    result = run(cli, "example", "--measure", "NOPE", "-o", tmp_path / "f.csv")
+    assert result.exit_code == 2 and "NOPE" in result.stderr
+
+
 def test_example_covers_every_dimension_of_a_quarterly_table(cli, standard, tmp_path) -> None:
     """Realistic in shape: status groups and specific needs x measures x citizenships x sex x
     age (in UNHCR's bands by default)."""

@@ -254,6 +254,21 @@ def test_greedy_fallback_still_passes_the_audit(standard: Standard,
     assert exact.ok and "milp" in exact.solver
 
 
+def test_a_release_not_proven_in_time_is_refused_not_published(standard: Standard,
+                                                             parameters: Parameters) -> None:
+    """No time left for the audit: nothing is proven, so the release is not ok (the exchange
+    refuses it) and the unproven cells are in the audit without an interval."""
+    from dataclasses import replace
+
+    cover = {"R": ("A", "B", "C")}
+    out = protect(release_cells(MANY, cover), standard=standard,
+                  parameters=replace(parameters, release_seconds=0), regions=cover,
+                  consent={"A": True, "B": True, "C": False})
+    assert out.timed_out and not out.ok
+    unproven = out.audit.filter(~pl.col("OK"))
+    assert unproven.height and unproven["LOWER"].null_count() + unproven["UPPER"].null_count()
+
+
 def test_running_twice_gives_the_same_release(standard: Standard,
                                               parameters: Parameters) -> None:
     cover = {"R": ("A", "B", "C")}

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -93,6 +94,9 @@ def example(
         "35-64, 65+), base (both nest into it) or coarse (under 18 / 18+).")] = "unhcr",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")]
         = 2026,
+    measure: Annotated[list[str] | None, typer.Option(
+        help="Only the rows of this measure (repeatable): a small file, e.g. for a first "
+        "release in a few seconds.")] = None,
 ) -> None:
     """Write a valid example submission (a quarter, or a week of the emergency series)."""
     from standards import load_standard
@@ -113,8 +117,16 @@ def example(
     if file_format not in (FileFormat.CSV, FileFormat.SDMX_CSV):
         typer.echo("mmx example writes csv or sdmx-csv.", err=True)
         raise typer.Exit(2)
+    measures = [m.upper() for m in measure or ()]
+    unknown = [m for m in measures if m not in standard.codelists["CL_MEASURE"]]
+    if unknown:
+        typer.echo(f"Unknown measure {unknown[0]!r}: see `mmx standard show MEASURE`.",
+                   err=True)
+        raise typer.Exit(2)
     frame = example_frame(standard, country, period, citizenships=citizenships,
                           all_measures=all_measures, bands=bands, seed=seed)
+    if measures:
+        frame = frame.filter(pl.col("MEASURE").is_in(measures))
     if file_format == FileFormat.SDMX_CSV:
         frame = with_dataflow(frame, standard)
     if output is None:

@@ -247,7 +247,9 @@ def complete(session: Session, release: Release, built: Built) -> ReleaseStatus:
     if not protected.ok:
         record(session, actor="system", action=Action.RELEASE_REFUSED,
                target=f"release/{release.id}",
-               detail={"failing_cells": int((~audit["OK"]).sum()) if audit.height else 0})
+               detail={"failing_cells": int((~audit["OK"]).sum()) if audit.height else 0,
+                       "timed_out": protected.timed_out,
+                       "seconds": round(protected.timings.get("total", 0.0), 1)})
         return ReleaseStatus.REFUSED
     published = protected.cells.filter(pl.col("PUBLISHED"))
     if published.height:

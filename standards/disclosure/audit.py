@@ -23,10 +23,13 @@ their exact LPs.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Protocol
 
+import highspy
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
@@ -121,6 +124,11 @@ class Auditor:
         self.all_cols = self.all_rows.tocsc()
         self.exact_cells = exact_cells
         self.cache: dict[bytes, _Component] = {}
+        # perf_counter() after which no LP is started: cells left are suspects, unproven.
+        self.deadline = np.inf
+
+    def expired(self) -> bool:
+        return time.perf_counter() > self.deadline
 
     # -- components ------------------------------------------------------------------------
 
@@ -227,7 +235,11 @@ class Auditor:
                 comp.suspects.extend((j, direction) for j in todo)
                 continue
             self.failure_budget -= 0 if use_exact else len(todo)
-            for j in todo:
+            for n_done, j in enumerate(todo):
+                if self.expired():
+                    comp.partial = True
+                    comp.suspects.extend((k, direction) for k in todo[n_done:])
+                    break
                 bound, res = lp.extreme(position[j], direction)
                 comp.lps += 1
                 solved[j] = solved.get(j, 0) + 1
@@ -338,23 +350,64 @@ class _LP:
         self.n_ub_rows = self.ub_rows.size
         self.values = auditor.values[members]
         self.last_bound = np.nan
+        self._highs: highspy.Highs | None = None
+        self._target: int | None = None
 
     def extreme(self, i: int, direction: int) -> tuple[float, object | None]:
-        """max (direction 1) or min (-1) of variable i: the bound and the solver's result."""
-        c = np.zeros(self.n)
-        c[i] = -direction
-        res = linprog(c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq,
-                      bounds=(0, None), method="highs")
-        if res.status == 3:  # unbounded: only upwards
+        """max (direction 1) or min (-1) of variable i: the bound and the solver's result
+        (its row duals, in ``linprog``'s shape, for the cut).
+
+        One HiGHS model per component, kept between calls: only the objective changes from
+        one cell to the next, so the simplex starts from the last optimal basis (a few pivots
+        instead of a solve from scratch: the audit's LPs are most of a release's time)."""
+        h = self._model()
+        if self._target is not None:
+            h.changeColCost(self._target, 0.0)
+        h.changeColCost(i, -float(direction))
+        self._target = i
+        h.run()
+        status = h.getModelStatus()
+        if status in (highspy.HighsModelStatus.kUnbounded,
+                      highspy.HighsModelStatus.kUnboundedOrInfeasible) and direction == 1:
             self.last_bound = np.inf
             return np.inf, None
-        if res.status != 0:
-            raise RuntimeError(f"audit LP failed ({res.message}); the relations are "
-                               "inconsistent with the values (an earlier release without "
-                               "TRUE_VALUE whose cells were revised?)")
-        bound = float(res.x[i])
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"audit LP failed ({h.modelStatusToString(status)}); the "
+                               "relations are inconsistent with the values (an earlier release "
+                               "without TRUE_VALUE whose cells were revised?)")
+        solution = h.getSolution()
+        bound = float(solution.col_value[i])
+        duals = np.asarray(solution.row_dual)
         self.last_bound = bound
-        return bound, res
+        return bound, SimpleNamespace(
+            ineqlin=SimpleNamespace(marginals=duals[:self.n_ub_rows]),
+            eqlin=SimpleNamespace(marginals=duals[self.n_ub_rows:]))
+
+    def _model(self) -> highspy.Highs:
+        if self._highs is not None:
+            return self._highs
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        parts = [m for m in (self.A_ub, self.A_eq) if m is not None]
+        matrix = (sparse.vstack(parts, format="csr") if parts
+                  else sparse.csr_matrix((0, self.n)))
+        b_ub = self.b_ub if self.b_ub is not None else np.zeros(0)
+        b_eq = self.b_eq if self.b_eq is not None else np.zeros(0)
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.zeros(self.n)
+        lp.col_upper_ = np.full(self.n, highspy.kHighsInf)
+        lp.row_lower_ = np.concatenate([np.full(b_ub.size, -highspy.kHighsInf), b_eq])
+        lp.row_upper_ = np.concatenate([b_ub, b_eq])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        h.passModel(lp)
+        self._highs = h
+        return h
 
     def witness(self, positions: np.ndarray, direction: int, margin: np.ndarray
                 ) -> np.ndarray | None:

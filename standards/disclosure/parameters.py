@@ -22,6 +22,9 @@ class Parameters:
     cells. ``dominance_protection``: an O, G, C or N cell may not be estimated closer than this
     share of its value. ``time_limit_seconds``: the budget of the exact secondary-suppression
     model over all blocks; blocks left when it is spent use the greedy fallback.
+    ``release_seconds``: the whole protection (secondary suppression and its audit) must end
+    within this; a release not proven safe by then is refused, never published half-proven
+    (a worker is not held for hours by a table too big for the method).
 
     Extensions (not in privacy.yaml, tuning of the computation only):
     ``exact_audit_cells``: up to this many audited cells per release get their exact feasible
@@ -36,8 +39,9 @@ class Parameters:
     dominance_share: float = 0.85
     dominance_protection: float = 0.20
     time_limit_seconds: float = 30.0
+    release_seconds: float = 600.0
     exact_audit_cells: int = 400
-    max_rounds: int = 12
+    max_rounds: int = 2
 
     def k(self, need: str | None) -> int:
         """The small-count threshold of a cell of this SPEC_NEED code."""
@@ -69,12 +73,14 @@ def parameters_from(section: Mapping[str, Any]) -> Parameters:
         dominance_share=float(contributors.get("dominance_share", default.dominance_share)),
         dominance_protection=float(protection.get("dominance", default.dominance_protection)),
         time_limit_seconds=float(solver.get("time_limit_seconds", default.time_limit_seconds)),
+        release_seconds=float(solver.get("release_seconds", default.release_seconds)),
     )
     if parameters.k_default < 1 or any(k < 1 for k in by_need.values()):
         raise ValueError("privacy.yaml disclosure: every k must be at least 1")
     if not 0 < parameters.dominance_share <= 1:
         raise ValueError("privacy.yaml disclosure: dominance_share must be in (0, 1]")
-    if parameters.dominance_protection < 0 or parameters.time_limit_seconds < 0:
+    if min(parameters.dominance_protection, parameters.time_limit_seconds,
+           parameters.release_seconds) < 0:
         raise ValueError("privacy.yaml disclosure: protection and time limit must be >= 0")
     return parameters
 

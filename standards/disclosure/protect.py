@@ -81,7 +81,9 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
     audit = _audit_frame(table, outcome.audit, key)
     total = time.perf_counter() - started
     return Protected(
-        cells=out, audit=audit, ok=bool(audit["OK"].all()) if audit.height else True,
+        cells=out, audit=audit,
+        ok=(bool(audit["OK"].all()) if audit.height else True) and not outcome.timed_out,
+        timed_out=outcome.timed_out,
         solver=outcome.solver,
         timings={"primary": t_primary, "secondary": outcome.seconds_secondary,
                  "audit": outcome.seconds_audit, "total": total},

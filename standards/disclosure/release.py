@@ -75,6 +75,8 @@ class Protected:
     a release that is not ok must not be published. ``solver``: ``milp`` (the exact model
     decided every block), ``greedy`` (the fallback decided every block) or ``milp+greedy``.
     ``timings``: seconds spent in ``primary``, ``secondary``, ``audit`` (and ``total``).
+    ``timed_out``: the audit had not proven every cell when ``release_seconds`` ran out (then
+    ``ok`` is false: the release must not be published).
     """
 
     cells: pl.DataFrame
@@ -83,3 +85,4 @@ class Protected:
     solver: str
     timings: dict[str, float] = field(default_factory=dict)
     rounds: int = 0
+    timed_out: bool = False

@@ -66,6 +66,7 @@ class Outcome:
     seconds_audit: float
     blocks: int = 0
     exact_blocks: int = 0
+    timed_out: bool = False
 
 
 def blocks(constraints: Constraints, size: int) -> list[Block]:
@@ -118,6 +119,7 @@ def solve_block(block: Block, constraints: Constraints, values: np.ndarray,
 def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     """Choose the secondary suppressions of ``table`` and audit them."""
     started = time.perf_counter()
+    auditor.deadline = started + parameters.release_seconds
     audit_seconds = 0.0
     values = table.values
     always = table.array("FIXED") == SUPPRESSED
@@ -161,7 +163,7 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
                              failure_lps=FAILURE_LPS)
         audit_seconds += time.perf_counter() - t
         _debug(rounds, result, selected, values, started, t)
-        if not result.suspects or rounds >= MAX_ROUNDS:
+        if not result.suspects or rounds >= MAX_ROUNDS or auditor.expired():
             break
         rounds += 1
         previous = selected.copy()
@@ -189,14 +191,16 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
                         always | selected, selected, certificates)
             if (selected == previous).all():
                 break  # nothing more can be hidden: what is left cannot be protected
-    if result.suspects and any(c.partial for c in auditor.cache.values()):
+    if (result.suspects and any(c.partial for c in auditor.cache.values())
+            and not auditor.expired()):
         t = time.perf_counter()
         result = auditor.run(always | selected, certificates=certificates)
         audit_seconds += time.perf_counter() - t
     solver = "+".join(s for s in ("milp", "greedy") if s in used) or "milp"
     total = time.perf_counter() - started
     return Outcome(always | selected, selected, solver, result, rounds,
-                   total - audit_seconds, audit_seconds, counts[0], counts[1])
+                   total - audit_seconds, audit_seconds, counts[0], counts[1],
+                   timed_out=auditor.expired() and not result.passed)
 
 
 def _debug(rounds: int, result: Result, selected: np.ndarray, values: np.ndarray,

@@ -112,6 +112,20 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+RELEASE_MEASURE = "NATZ"
+
+
+def release_table(state: str, period: str, *, seed: int) -> bytes:
+    """A state's example quarter cut to one measure (naturalisations: four status groups,
+    sex x age, small counts): a release of three such states is built in seconds, where the
+    full example table is beyond what disclosure control finishes in a test (issue 11)."""
+    from standards import load_standard
+    from standards.example import example_frame
+
+    frame = example_frame(load_standard(), state, period, citizenships=1, seed=seed)
+    return csv_bytes(frame.filter(pl.col("MEASURE") == RELEASE_MEASURE))
+
+
 @pytest.fixture
 def valid_csv(example: pl.DataFrame) -> bytes:
     return csv_bytes(example)

@@ -10,11 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from standards.disclosure import load_parameters
 
-from standards import load_standard
-from standards.example import example_frame
-from tests.api.conftest import csv_bytes
+from standards.disclosure import load_parameters
+from tests.api.conftest import release_table
 from tests.conftest import PERIOD
 
 STATES = ("KAZ", "KGZ", "TJK")
@@ -23,11 +21,9 @@ STATES = ("KAZ", "KGZ", "TJK")
 @pytest.fixture
 def signed_off(client, account, upload) -> dict[str, object]:
     """KAZ, KGZ and TJK 2026-Q3 harmonized and signed off; KAZ consented to national tables."""
-    standard = load_standard()
     for n, state in enumerate(STATES):
         agency = account("submitter", state)
-        frame = example_frame(standard, state, PERIOD, citizenships=1, seed=100 + n)
-        created = upload(agency, csv_bytes(frame), ref_area=state)
+        created = upload(agency, release_table(state, PERIOD, seed=100 + n), ref_area=state)
         assert created.status_code == 202, created.text
         coordinator = account("coordinator", state)
         signed = client.post(f"/api/v1/datasets/{state}/{PERIOD}/signoff",
@@ -159,14 +155,13 @@ def test_a_release_is_queued_once_enough_of_a_region_signed_off(settings, accoun
     from tests.api.conftest import make_account, prepared_app
 
     app = prepared_app(settings.model_copy(update={"release_coverage_share": 0.6}))
-    standard = load_standard()
     with TestClient(app) as client:
         for n, state in enumerate(STATES):
             agency = make_account(settings, client, "submitter", state)
-            frame = example_frame(standard, state, PERIOD, citizenships=1, seed=100 + n)
             created = client.post("/api/v1/submissions", headers=agency.headers,
                                   data={"ref_area": state, "period": PERIOD},
-                                  files={"file": ("t.csv", csv_bytes(frame), "text/csv")})
+                                  files={"file": ("t.csv", release_table(
+                                      state, PERIOD, seed=100 + n), "text/csv")})
             assert created.status_code == 202, created.text
             coordinator = make_account(settings, client, "coordinator", state)
             assert client.post(f"/api/v1/datasets/{state}/{PERIOD}/signoff",

@@ -8,9 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from exchange.auth.principal import Role
-from standards import load_standard
-from standards.example import example_frame
-from tests.api.conftest import csv_bytes, make_account
+from tests.api.conftest import make_account, release_table
 from tests.conftest import PERIOD, wait_until
 from tests.workers.conftest import wait_for_status
 
@@ -21,13 +19,12 @@ def test_a_worker_builds_a_release_that_anyone_reads_back(queue_settings, queue_
                                                           start_worker) -> None:
     client = queue_app
     worker = start_worker(queue_settings)
-    standard = load_standard()
     for n, state in enumerate(STATES):
         agency = make_account(queue_settings, client, Role.SUBMITTER, state)
-        frame = example_frame(standard, state, PERIOD, citizenships=1, seed=200 + n)
         created = client.post("/api/v1/submissions", headers=agency.headers,
                               data={"ref_area": state, "period": PERIOD},
-                              files={"file": ("t.csv", csv_bytes(frame), "text/csv")})
+                              files={"file": ("t.csv", release_table(state, PERIOD,
+                                                                     seed=200 + n), "text/csv")})
         assert created.status_code == 202, created.text
         assert wait_for_status(queue_settings, created.json()["id"], {"harmonized"},
                                worker=worker) == "harmonized"
@@ -47,5 +44,8 @@ def test_a_worker_builds_a_release_that_anyone_reads_back(queue_settings, queue_
     assert release["status"] == "published", release
     cells = pl.DataFrame(client.get(url + "/cells").json())
     assert set(cells["AREA"]) >= {"CENTRAL_ASIA"}
-    assert cells.filter(pl.col("CONF_STATUS") != "F")["OBS_VALUE"].null_count() == \
-        cells.filter(pl.col("CONF_STATUS") != "F").height
+    suppressed = cells.filter(pl.col("CONF_STATUS") != "F")
+    assert suppressed.height and suppressed["OBS_VALUE"].null_count() == suppressed.height
+    assert set(suppressed["CONF_STATUS"]) <= {"A", "O", "G", "S", "C", "N"}
+    free = cells.filter(pl.col("CONF_STATUS") == "F")
+    assert not free.filter(pl.col("OBS_VALUE").is_between(1, 4)).height
