@@ -95,9 +95,11 @@ def region_states(standard: Standard, count: int) -> list[str]:
 
 
 def release_input(standard: Standard, states: int, seed: int,
-                  citizenships: int | None = None) -> ReleaseInput:
+                  citizenships: int | None = None,
+                  measures: tuple[str, ...] = ()) -> ReleaseInput:
     """A release of ``states`` states of one region, deterministic in ``seed`` (see the module
-    docstring). ``citizenships``: keep only the first K countries of origin of each state."""
+    docstring). ``citizenships``: keep only the first K countries of origin of each state;
+    ``measures``: only these measures (the tables of the README tour's release)."""
     rng = np.random.default_rng(seed)
     members = region_states(standard, states)
     dims = [d for d in standard.dimension_ids if d != "REF_AREA"]
@@ -108,6 +110,8 @@ def release_input(standard: Standard, states: int, seed: int,
         if citizenships is not None:
             keep = frame["CITIZENSHIP"].unique(maintain_order=True).head(citizenships)
             frame = frame.filter(pl.col("CITIZENSHIP").is_in(keep.implode()))
+        if measures:
+            frame = frame.filter(pl.col("MEASURE").is_in(list(measures)))
         harmonized = derive_totals(frame, standard).filter(pl.col("OBS_VALUE").is_not_null())
         national.append(harmonized.select(
             pl.col("REF_AREA").alias(AREA), *dims, pl.col("OBS_VALUE").alias(VALUE),
@@ -186,7 +190,8 @@ def run_optimised(given: ReleaseInput, standard: Standard, parameters: Parameter
         secondary_cells=cells.filter(status == "S").height,
         secondary_persons=float(cells.filter(status == "S")[VALUE].sum()),
         audited=out.audit.height, failures=int((~out.audit["OK"]).sum()),
-        solver=out.solver, rounds=out.rounds)
+        solver=out.solver + (" TIMED OUT: refused" if out.timed_out else ""),
+        rounds=out.rounds)
 
 
 def run_naive(given: ReleaseInput, standard: Standard, parameters: Parameters,
@@ -264,13 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--citizenships", type=int, default=None,
                         help="keep only K countries of origin per state (a smaller table)")
+    parser.add_argument("--measures", default="",
+                        help="comma-separated measures to keep (e.g. NATZ: the tour's release)")
     parser.add_argument("--skip-optimised", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args(argv)
     standard = load_standard()
     parameters = load_parameters(standard)
     t = time.perf_counter()
-    given = release_input(standard, args.states, args.seed, args.citizenships)
+    given = release_input(standard, args.states, args.seed, args.citizenships,
+                          tuple(m for m in args.measures.upper().split(",") if m))
     print(describe(given))
     print(f"(data generated in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores; "
           f"seed {args.seed})", flush=True)

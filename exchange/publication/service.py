@@ -17,8 +17,6 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session, select
-from standards.disclosure import Protected, load_parameters, protect
-from standards.disclosure import Release as EarlierRelease
 
 from exchange.accounts.models import State
 from exchange.audit.service import Action, record
@@ -31,6 +29,8 @@ from exchange.publication.models import Release, ReleaseAudit, ReleaseCalendar, 
 from exchange.publication.status import ReleaseStatus, Trigger
 from exchange.regional.models import RegionalCoverage, RegionalObservation
 from standards import load_standard
+from standards.disclosure import Protected, load_parameters, protect
+from standards.disclosure import Release as EarlierRelease
 
 STAGE = "release"
 # The cell key, in the standard's column names (REF_AREA is AREA: a state or a region).
