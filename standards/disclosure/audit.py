@@ -187,7 +187,11 @@ class Auditor:
             known: dict[int, tuple[float, float]] = {}
             for j in protect.tolist():
                 proof = _certified(certificates.get(j, ()), unknown, self.values[j])
-                if proof is not None:
+                # A certificate counts only when it covers both required sides: one made for
+                # the upward side alone must not spare the downward side its LP (the cell
+                # failed without a suspect, so nothing mended it and the release was refused).
+                if (proof is not None and proof[0] <= self.req_lo[j] + TOL
+                        and proof[1] >= self.req_hi[j] - TOL):
                     known[j] = proof
             key = members.tobytes()
             comp = self.cache.get(key)
