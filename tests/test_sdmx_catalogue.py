@@ -88,3 +88,16 @@ def test_structure_defaults_to_sdmx_ml_and_json_is_sdmx_json() -> None:
     ("de", "en"), ("en-GB;q=0.2, fr;q=0.9", "fr"), ("*", "en")])
 def test_labels_in_the_language_asked_for(header: str | None, lang: str) -> None:
     assert language(header) == lang
+
+
+def test_sdmx_ml_header_has_its_fields_in_schema_order() -> None:
+    from datetime import UTC, datetime
+
+    from standards.sdmx.ml import header
+
+    out = header("IREF1", sender="MMX", now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+                 structure="<mes:Structure/>")
+    positions = [out.index(tag) for tag in ("<mes:ID>", "<mes:Test>", "<mes:Prepared>",
+                                            "<mes:Sender", "<mes:Structure")]
+    assert positions == sorted(positions)
+    assert "2026-01-02T03:04:05Z" in out
