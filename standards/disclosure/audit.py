@@ -106,7 +106,7 @@ class Auditor:
     """Audits patterns of one table; components already audited are remembered (a published
     cell's value never changes, so a component is known by its unknowns)."""
 
-    def __init__(self, table: Table, *, exact_cells: int) -> None:
+    def __init__(self, table: Table, *, exact_cells: int, seconds: float = np.inf) -> None:
         self.table = table
         self.values = table.values
         self.fixed = table.array("FIXED")
@@ -125,7 +125,7 @@ class Auditor:
         self.exact_cells = exact_cells
         self.cache: dict[bytes, _Component] = {}
         # perf_counter() after which no LP is started: cells left are suspects, unproven.
-        self.deadline = np.inf
+        self.deadline = time.perf_counter() + seconds
 
     def expired(self) -> bool:
         return time.perf_counter() > self.deadline

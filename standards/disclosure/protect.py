@@ -75,7 +75,8 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
                          signature=signature)
     table = history.link(table, previous, standard=standard, parameters=parameters,
                          states_of=states_of)
-    auditor = Auditor(table, exact_cells=parameters.exact_audit_cells)
+    auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
+                      seconds=parameters.release_seconds)
     outcome = suppress(table, parameters, auditor)
     out = _statuses(table, outcome.unknown, input_columns)
     audit = _audit_frame(table, outcome.audit, key)

@@ -19,6 +19,7 @@ ends), until the audit passes or nothing more can be suppressed.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ MIN_BLOCK_SECONDS = 0.2
 # Exact LPs for uncertified cells per audit round (beyond: mended without one), and rounds.
 FAILURE_LPS = 3000
 MAX_ROUNDS = 60
-_DEBUG = bool(__import__('os').environ.get('SDC_DEBUG'))
+log = logging.getLogger("mmx.disclosure")
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,9 @@ def solve_block(block: Block, constraints: Constraints, values: np.ndarray,
 
 
 def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
-    """Choose the secondary suppressions of ``table`` and audit them."""
+    """Choose the secondary suppressions of ``table`` and audit them, until the auditor's
+    deadline: a pattern not proven by then is refused (``Outcome.timed_out``)."""
     started = time.perf_counter()
-    auditor.deadline = started + parameters.release_seconds
     audit_seconds = 0.0
     values = table.values
     always = table.array("FIXED") == SUPPRESSED
@@ -162,7 +163,10 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         result = auditor.run(always | selected, certificates=certificates,
                              failure_lps=FAILURE_LPS)
         audit_seconds += time.perf_counter() - t
-        _debug(rounds, result, selected, values, started, t)
+        log.debug("round %d: audit %.1fs, %d LPs, %d suspects, %d cuts, %d selected "
+                  "(%.0f persons), %.1fs in", rounds, time.perf_counter() - t, result.lps,
+                  len(result.suspects), len(result.cuts), int(selected.sum()),
+                  values[selected].sum(), time.perf_counter() - started)
         if not result.suspects or rounds >= MAX_ROUNDS or auditor.expired():
             break
         rounds += 1
@@ -201,15 +205,6 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     return Outcome(always | selected, selected, solver, result, rounds,
                    total - audit_seconds, audit_seconds, counts[0], counts[1],
                    timed_out=auditor.expired() and not result.passed)
-
-
-def _debug(rounds: int, result: Result, selected: np.ndarray, values: np.ndarray,
-           started: float, t: float) -> None:
-    if _DEBUG:
-        print(f"round {rounds}: audit {time.perf_counter() - t:.1f}s lps {result.lps} "
-              f"suspects {len(result.suspects)} cuts {len(result.cuts)} "
-              f"selected {int(selected.sum())} persons {values[selected].sum():.0f} "
-              f"t {time.perf_counter() - started:.1f}")
 
 
 class Mender:
