@@ -90,7 +90,7 @@ class Exchange:
     """The API and two workers on PostgreSQL + Redis, as in docker-compose.yml."""
 
     def __init__(self, work: Path, pg: dict[str, str], redis_url: str, workers: int = 2,
-                 **settings: str) -> None:
+                 api_processes: int = 1, **settings: str) -> None:
         self.dsn = (f"host={pg['MMX_TEST_PG_HOST']} port={pg['MMX_TEST_PG_PORT']} "
                     f"user={pg['MMX_TEST_PG_USER']} dbname=mmx_bench_{os.getpid()}")
         with psycopg.connect(self.dsn.replace(f"mmx_bench_{os.getpid()}", "postgres"),
@@ -110,7 +110,8 @@ class Exchange:
         subprocess.run([*MMX, "db", "upgrade"], env=self.env, check=True, capture_output=True)
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.api = subprocess.Popen([*MMX, "serve", "--port", str(port), "--no-with-worker"],
+        self.api = subprocess.Popen([*MMX, "serve", "--port", str(port), "--no-with-worker",
+                                     "--workers", str(api_processes)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     env=self.env)
         self.workers = [self.start_worker() for _ in range(workers)]

@@ -95,11 +95,10 @@ def serve(
     no server needed; the embedded database is upgraded at start. In production run
     `mmx db upgrade` once, then `mmx serve --no-with-worker` and `mmx worker` apart.
     """
-    import uvicorn
-
     from exchange.cli.admin_cmd import database_url, upgrade
     from exchange.core.config import get_settings
     from exchange.core.db import is_embedded
+    from mmx import server
 
     settings = get_settings()
     if is_embedded(settings.resolved_database_url):
@@ -115,9 +114,8 @@ def serve(
                                    "--concurrency", "1", "--pool", "solo"])
         os.environ[EMBEDDED_WORKER_PID] = str(worker.pid)
     try:
-        uvicorn.run("mmx.main:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info",
-                    h11_max_incomplete_event_size=settings.max_header_bytes)
+        server.run("mmx.main:create_app", host=host, port=port, workers=workers,
+                   log_level="info", h11_max_incomplete_event_size=settings.max_header_bytes)
     finally:
         if worker is not None:
             worker.terminate()
