@@ -180,6 +180,10 @@ def test_sdmx1_lists_the_dataflows_and_reads_the_structure_with_its_code_lists(b
     # the flow with references=all carries its structure, so sdmx1 needs no second query
     flow = client.dataflow(Q).dataflow[Q]
     assert flow.structure.id == "MIXED_MOVEMENTS" and not flow.structure.is_external_reference
+    # the categories, with the categorisations filing each flow under one
+    topics = client.categoryscheme()
+    assert {c.artefact.id: c.category.id for c in topics.categorisation.values()} == {
+        Q: "POPULATIONS", W: "EMERGENCIES"}
 
 
 def test_pysdmx_registry_client_reads_the_dataflow_schema(base: str) -> None:
