@@ -210,3 +210,21 @@ def test_every_reference_names_agency_id_and_version() -> None:
     containers = [etree.QName(c).localname for c in root.find(
         "{*}Structures")]  # type: ignore[union-attr]
     assert containers == [t.container for t in ArtefactType]
+
+
+def test_regions_carry_their_member_states_in_both_formats() -> None:
+    from standards import load_standard
+
+    members = ",".join(sorted(load_standard().region_members("CENTRAL_ASIA")))
+    selection = select("codelist/MMX/CL_REF_AREA/latest/CENTRAL_ASIA,KAZ")
+    message = structure_message(selection, concept_scheme=CATALOGUE.concept_scheme,
+                                agency=CATALOGUE.agency, lang="en", message_id="IREF1")
+    root = etree.fromstring(message.encode())
+    titles = {c.get("id"): [t.text for t in c.iterfind(".//{*}AnnotationTitle")]
+              for c in root.iterfind(".//{*}Code")}
+    assert titles == {"CENTRAL_ASIA": [members], "KAZ": []}
+    document = structure_document(selection, concept_scheme=CATALOGUE.concept_scheme,
+                                  agency=CATALOGUE.agency, lang="en", message_id="IREF1")
+    codes = {c["id"]: c for c in document["data"]["codelists"][0]["codes"]}
+    assert codes["CENTRAL_ASIA"]["annotations"][0]["title"] == members
+    assert "annotations" not in codes["KAZ"]

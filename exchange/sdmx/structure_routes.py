@@ -17,7 +17,7 @@ import json
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from exchange.auth.policy import who_may
@@ -72,6 +72,14 @@ References = Annotated[str | None, Query(
 Detail = Annotated[str | None, Query(
     description="full (default), allstubs, referencestubs, allcompletestubs, "
     "referencecompletestubs, referencepartial, raw.")]
+Resource = Annotated[str, Path(
+    description="dataflow, datastructure, codelist, conceptscheme, categoryscheme, "
+    "categorisation (other SDMX structure types are valid and match nothing).")]
+AgencyId = Annotated[str, Path(description="`MMX`, or `all`/`*`.")]
+ResourceId = Annotated[str, Path(
+    description="An artefact id, several separated by `,` or `+`, or `all`/`*`.")]
+Version = Annotated[str, Path(
+    description="A version (the standard's), `latest`, `~`, `+`, `all` or `*`.")]
 Format = Annotated[str | None, Query(
     description="Overrides `Accept`: `structure` (SDMX-ML 2.1, the default) or `sdmx-json` "
     "(SDMX-JSON 2.0).")]
@@ -149,9 +157,9 @@ def _after(request: Request, prefix: str) -> str:
             "{version}[/{items}]` (also `/sdmx/structure/{type}`, `.../{agency}`, "
             "`.../{agency}/{id}`). Types: dataflow, datastructure, codelist, conceptscheme, "
             "categoryscheme, categorisation, or `*`/`all`. " + FORMS + who_may(None))
-def structure_v3(request: Request, resource: str, agency_id: str, resource_id: str,
-                 version: str, references: References = None, detail: Detail = None,
-                 format: Format = None) -> Response:
+def structure_v3(request: Request, resource: Resource, agency_id: AgencyId,
+                 resource_id: ResourceId, version: Version, references: References = None,
+                 detail: Detail = None, format: Format = None) -> Response:
     return _answer(request, _after(request, PREFIX + "/"))
 
 
@@ -161,9 +169,9 @@ def structure_v3(request: Request, resource: str, agency_id: str, resource_id: s
             description="SDMX 2.1 structure query: `/sdmx/{resource}/{agency}/{id}/{version}"
             "[/{items}]` (also `/sdmx/{resource}`, `.../{agency}`, `.../{agency}/{id}`); "
             "`/sdmx/dataflow/MMX/all/latest` lists the dataflows. " + FORMS + who_may(None))
-def structure_v21(request: Request, resource: str, agency_id: str, resource_id: str,
-                  version: str, references: References = None, detail: Detail = None,
-                  format: Format = None) -> Response:
+def structure_v21(request: Request, resource: Resource, agency_id: AgencyId,
+                  resource_id: ResourceId, version: Version, references: References = None,
+                  detail: Detail = None, format: Format = None) -> Response:
     return _answer(request, _after(request, PREFIX + "/"))
 
 
@@ -174,8 +182,8 @@ def structure_v21(request: Request, resource: str, agency_id: str, resource_id: 
             "[/{version}]`, context dataflow or datastructure): the data structure with its "
             "concepts and code lists, cut to the codes the dataflow allows (what pysdmx's "
             "`RegistryClient.get_schema` reads). " + who_may(None))
-def schema(request: Request, context: str, agency_id: str, resource_id: str, version: str,
-           format: Format = None) -> Response:
+def schema(request: Request, context: str, agency_id: AgencyId, resource_id: ResourceId,
+           version: Version, format: Format = None) -> Response:
     return _answer(request, _after(request, f"{PREFIX}/schema/{context}/"), context)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from standards.model import Codelist
+from standards.model import Code, Codelist
 from standards.sdmx import ml
 from standards.sdmx.artefacts import ArtefactType, item_urn, maintainable_urn
 from standards.sdmx.catalogue import (
@@ -67,8 +67,7 @@ class _Writer:
             out["structure"] = maintainable_urn(ArtefactType.DATASTRUCTURE, obj.structure.agency,
                                                 obj.structure.id, obj.structure.version)
         elif isinstance(obj, Codelist):
-            codes = [self.nameable(c.id, c.name, c.description) for c in obj.codes
-                     if entry.keeps(c.id)]
+            codes = [self.code(c) for c in obj.codes if entry.keeps(c.id)]
             if codes:
                 out["codes"] = codes
         elif isinstance(obj, ConceptScheme):
@@ -89,6 +88,14 @@ class _Writer:
                                      obj.version, obj.category.id)
         elif isinstance(obj, DataStructure):
             out["dataStructureComponents"] = self.components(obj)
+        return out
+
+    def code(self, code: Code) -> dict[str, Any]:
+        out = self.nameable(code.id, code.name, code.description)
+        members = code.properties.get("members")
+        if members:  # a region's member states (see structure_ml)
+            out["annotations"] = [{"id": "MEMBERS", "title": ",".join(map(str, members)),
+                                   "type": "MEMBERS"}]
         return out
 
     def concept(self, component: Component) -> str:

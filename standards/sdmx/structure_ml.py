@@ -36,6 +36,18 @@ def _ref(attrs: Mapping[str, str]) -> str:
     return "<Ref " + " ".join(f"{k}={ml.attr(v)}" for k, v in attrs.items()) + "/>"
 
 
+def _annotations(code: Code) -> str:
+    """A region's member states, as the annotation ``MEMBERS`` (comma-separated ids): who a
+    regional figure covers is part of what it means."""
+    members = code.properties.get("members")
+    if not members:
+        return ""
+    return ('<com:Annotations><com:Annotation id="MEMBERS">'
+            f"<com:AnnotationTitle>{ml.text(','.join(map(str, members)))}</com:AnnotationTitle>"
+            "<com:AnnotationType>MEMBERS</com:AnnotationType>"
+            "</com:Annotation></com:Annotations>")
+
+
 def maintainable_ref(kind: ArtefactType, agency: str, id: str, version: str) -> str:
     return _ref({"id": id, "agencyID": agency, "version": version, "package": kind.package,
                  "class": kind.cls})
@@ -106,7 +118,7 @@ class _Writer:
 
     def code(self, scheme: Artefact, code: Code) -> str:
         urn = item_urn(scheme.type, scheme.agency, scheme.id, scheme.version, code.id)
-        return (f"<str:Code id={ml.attr(code.id)} urn={ml.attr(urn)}>"
+        return (f"<str:Code id={ml.attr(code.id)} urn={ml.attr(urn)}>{_annotations(code)}"
                 f"{self.names(code.name, code.description)}</str:Code>")
 
     def categorisation(self, cat: Categorisation) -> str:
