@@ -118,17 +118,17 @@ def _answer(request: Request, path: str, context: str = "") -> Response:
                                format_param=request.query_params.get("format"))
     lang = language(request.headers.get("accept-language"))
     params = {k: v for k, v in request.query_params.items() if k != "format"}
+    catalogue = load_catalogue()
     try:
         query = schema_query(context, path) if context else parse(path, params)
-        canonical = f"{'schema:' + context if context else 'structure'}:{path.strip('/')}?" \
-            + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-        etag = _etag(representation, lang, canonical)
-        headers = {"ETag": etag, "Vary": VARY, "Cache-Control": CACHE_CONTROL,
-                   "Content-Language": lang}
-        catalogue = load_catalogue()
         selection = resolve(query, build_graph(catalogue))
     except StructureQueryError as exc:
         raise _error(exc) from None
+    canonical = (f"{'schema:' + context if context else 'structure'}:{path.strip('/')}?"
+                 + "&".join(f"{k}={v}" for k, v in sorted(params.items())))
+    etag = _etag(representation, lang, canonical)
+    headers = {"ETag": etag, "Vary": VARY, "Cache-Control": CACHE_CONTROL,
+               "Content-Language": lang}
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     message_id = "IREF" + etag[3:15].upper()
