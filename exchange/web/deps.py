@@ -101,8 +101,10 @@ def allowed(permission: policy.Permission) -> Callable[[Principal | None], Princ
 ERROR_DESCRIPTIONS = {
     400: "Malformed request", 401: "Missing, invalid or expired token",
     403: "The caller's role or state may not do this", 404: "Not found (or not yours)",
-    409: "Conflict", 413: "Request too large", 415: "Unsupported file type",
-    422: "The request or file was refused", 429: "Too many requests; see Retry-After"}
+    406: "Not acceptable: a format we do not produce", 409: "Conflict",
+    413: "Request too large", 415: "Unsupported file type",
+    422: "The request or file was refused", 429: "Too many requests; see Retry-After",
+    501: "Not implemented"}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

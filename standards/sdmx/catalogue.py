@@ -30,6 +30,8 @@ class Component:
     codelist: Codelist | None = None
     # The concept's core representation as SDMX names it, for free components.
     text_type: str | None = None
+    # An attribute every observation must carry (SDMX assignmentStatus Mandatory).
+    mandatory: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,21 @@ class Dataflow:
 
 
 @dataclass(frozen=True)
+class Categorisation:
+    """Files a dataflow under a category of the category scheme (SDMX keeps this link as an
+    artefact of its own, so a client can list the flows of a topic)."""
+
+    id: str
+    agency: str
+    version: str
+    name: Mapping[str, str]
+    dataflow: Dataflow
+    category: Category
+    # The category scheme the category belongs to (its id), for the reference to it.
+    scheme: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     agency: str
     structures: Mapping[str, DataStructure]
@@ -130,6 +147,20 @@ class Catalogue:
         for structure in self.structures.values():
             for codelist in structure.codelists:
                 out.setdefault(codelist.id, codelist)
+        return out
+
+    @cached_property
+    def categorisations(self) -> dict[str, Categorisation]:
+        """One per dataflow, named for it: the flow under its category."""
+        categories = {c.id: c for c in self.category_scheme.categories}
+        out: dict[str, Categorisation] = {}
+        for flow in self.dataflows.values():
+            category = categories[flow.category]
+            out[f"CAT_{flow.id}"] = Categorisation(
+                id=f"CAT_{flow.id}", agency=flow.agency, version=flow.version,
+                name={lang: f"{label(flow.name, lang)} — {label(category.name, lang)}"
+                      for lang in LANGUAGES},
+                dataflow=flow, category=category, scheme=self.category_scheme.id)
         return out
 
 
@@ -160,7 +191,8 @@ def mixed_movements_structure(standard: Standard, ref_area: Codelist) -> DataStr
         id=standard.id, agency=standard.agency, version=standard.version, name=standard.name,
         dimensions=dimensions,
         measure=Component(id=standard.measure, name=measure_name, text_type="Integer"),
-        attributes=tuple(Component(id=a.id, name=a.name, codelist=a.codelist)
+        attributes=tuple(Component(id=a.id, name=a.name, codelist=a.codelist,
+                                   mandatory=a.required)
                          for a in standard.attributes))
 
 

@@ -57,6 +57,10 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/api/v1/releases/{release_id}/audit"): ADMIN_ONLY,
     ("get", "/api/v1/release-calendar"): (401, 403, 403, 403, 403, OK, OK),
     ("post", "/api/v1/release-calendar"): ADMIN_ONLY,
+    # SDMX structures describe published data and hold none: public.
+    ("get", "/sdmx/{resource}/{agency_id}/{resource_id}/{version}"): (OK,) * 7,
+    ("get", "/sdmx/structure/{resource}/{agency_id}/{resource_id}/{version}"): (OK,) * 7,
+    ("get", "/sdmx/schema/{context}/{agency_id}/{resource_id}/{version}"): (OK,) * 7,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
@@ -85,7 +89,9 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
             continue
         url = path.format(submission_id=submission_id, client_id=victim.client_id,
                           ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA",
-                          release_id=release_id)
+                          release_id=release_id, resource="dataflow", context="dataflow",
+                          agency_id="MMX", resource_id="DF_MIXED_MOVEMENTS_Q",
+                          version="latest")
         for caller, want in zip(CALLERS, expected, strict=True):
             headers = accounts[caller].headers if caller in accounts else {}
             kwargs = _body(method, path)
