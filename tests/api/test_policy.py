@@ -57,6 +57,10 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/api/v1/releases/{release_id}/audit"): ADMIN_ONLY,
     ("get", "/api/v1/release-calendar"): (401, 403, 403, 403, 403, OK, OK),
     ("post", "/api/v1/release-calendar"): ADMIN_ONLY,
+    # Asked for CENTRAL_ASIA: a coordinator of a member state sees it, agencies never.
+    ("get", "/api/v1/coverage"): REGION_VIEW,
+    # Published figures: anyone (the harmonized basis is walked in test_views.py).
+    ("get", "/api/v1/annual/{year}"): (OK,) * 7,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
@@ -85,7 +89,7 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
             continue
         url = path.format(submission_id=submission_id, client_id=victim.client_id,
                           ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA",
-                          release_id=release_id)
+                          release_id=release_id, year=2025)
         for caller, want in zip(CALLERS, expected, strict=True):
             headers = accounts[caller].headers if caller in accounts else {}
             kwargs = _body(method, path)
@@ -127,6 +131,8 @@ def _body(method: str, path: str) -> dict:
         return {"json": {"publication_consent": "national"}}
     if (method, path) == ("put", PARTICIPANT):
         return {"json": {"first_period": "2026-Q1"}}
+    if path == "/api/v1/coverage":
+        return {"params": {"region": "CENTRAL_ASIA"}}
     if path.endswith("/coverage"):
         return {"params": {"period": PERIOD}}
     if (method, path) == ("post", "/api/v1/releases"):
@@ -136,6 +142,22 @@ def _body(method: str, path: str) -> dict:
     if path == "/api/v1/observations":
         return {"params": {"ref_area": "KAZ", "period": PERIOD}}
     return {}
+
+
+def test_harmonized_annual_figures_follow_view_harmonized(client: TestClient, account
+                                                          ) -> None:
+    """``/api/v1/annual/{year}`` is public on its default (protected) basis; asking for the
+    harmonized basis of KAZ is decided like ``/api/v1/observations`` of KAZ."""
+    accounts = {
+        "kaz_submitter": account(Role.SUBMITTER, "KAZ"),
+        "kgz_submitter": account(Role.SUBMITTER, "KGZ"),
+        "kaz_coordinator": account(Role.COORDINATOR, "KAZ"),
+        "kgz_coordinator": account(Role.COORDINATOR, "KGZ"),
+        "analyst": account(Role.ANALYST), "admin": account(Role.ADMIN)}
+    got = tuple(client.get("/api/v1/annual/2026", params={"basis": "harmonized", "area": "KAZ"},
+                           headers=accounts[c].headers if c in accounts else {}).status_code
+                for c in CALLERS)
+    assert got == tuple(200 if want == OK else want for want in OWN_STATE_HARMONIZED)
 
 
 @pytest.mark.parametrize("role", [Role.SUBMITTER, Role.COORDINATOR, Role.ANALYST])
