@@ -383,3 +383,26 @@ def test_anonymous_callers_never_see_unprotected_figures(client, harmonized_year
     own = client.get("/api/v1/annual/2026", params={"basis": "harmonized"},
                      headers=account("submitter", "KAZ").headers).json()
     assert own["rows"] and {r["coa_iso"] for r in own["rows"]} == {"KAZ"}
+
+
+def test_mmx_coverage_and_annual_read_the_api(app, cli, released_year, analyst, kaz) -> None:
+    """`mmx coverage` and `mmx annual` print the API's CSV; an agency may not read the
+    matrix."""
+    from mmx.main import cli as mmx
+    from tests.api.test_hardening import serve
+
+    with serve(app) as url:
+        env = {"MMX_URL": url, "NO_COLOR": "1", "COLUMNS": "200"}
+        year = cli.invoke(mmx, ["annual", str(YEAR), "--area", "KAZ"], env=env)
+        assert year.exit_code == 0, year.output
+        rows = list(csv.DictReader(io.StringIO(year.stdout)))
+        assert {(r["coa_iso"], r["measure"], r["total"]) for r in rows} == {
+            ("KAZ", "STOCK", "731"), ("KAZ", "NATZ", "42")}
+        refused = cli.invoke(mmx, ["coverage", "--region", "CENTRAL_ASIA"],
+                             env={**env, "MMX_TOKEN": kaz.token})
+        assert refused.exit_code == 1 and "403" in refused.stderr
+        matrix = cli.invoke(mmx, ["coverage", "--region", "CENTRAL_ASIA", "--start", "2026-Q1",
+                                  "--end", "2026-Q2"], env={**env, "MMX_TOKEN": analyst.token})
+        assert matrix.exit_code == 0, matrix.output
+        cells = list(csv.DictReader(io.StringIO(matrix.stdout)))
+        assert len(cells) == 10 and {c["STATE"] for c in cells} == {"missing"}
