@@ -22,7 +22,7 @@ for a measure without one), the population types, sexes, ages and measures of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import polars as pl
@@ -55,6 +55,8 @@ class QuarterSource:
     period: str
     release_id: int | None = None
     release_number: int | None = None
+    # Region -> the states its table in the release sums.
+    coverage: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,9 @@ def _protected(session: Session, principal: Principal | None, year: int, area: s
             Release.status == ReleaseStatus.PUBLISHED).order_by(Release.number)).all():
         if visible(release, see_embargoed=see_embargoed):
             latest[release.period] = release
-    sources = [QuarterSource(p, latest[p].id, latest[p].number) if p in latest
-               else QuarterSource(p) for p in periods]
+    sources = [QuarterSource(p, latest[p].id, latest[p].number, {
+        region: list(entry.get("states", [])) for region, entry in latest[p].coverage.items()})
+        if p in latest else QuarterSource(p) for p in periods]
     c = ReleaseCell.__table__.c
     rows: list[sa.Row[tuple[object, ...]]] = []
     for period, release in latest.items():

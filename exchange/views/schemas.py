@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from exchange.views.annual import AnnualTable, Basis
 from exchange.views.coverage import Cell, CellState, Matrix, RevisionEntry
+from standards.unhcr import load_unhcr
 
 
 class RevisionOut(BaseModel):
@@ -104,13 +105,40 @@ class QuarterOut(BaseModel):
     release_id: int | None = Field(description="The release the quarter's figures come from "
                                    "(protected basis); null: none visible, or harmonized.")
     release_number: int | None
+    coverage: dict[str, list[str]] = Field(
+        default_factory=dict, description="Region -> the states its table in that release "
+        "sums: a region's year adds up quarters that may cover different states.")
+
+
+def _row_model() -> type[BaseModel]:
+    """One row of the annual export, its demographic columns generated from
+    ``standards/data/unhcr.yaml`` (f_0_4 ... m_total, total)."""
+    index: dict[str, Any] = {
+        "year": (int, ...), "coo_iso": (str, Field(description="Country of origin: "
+                                                   "CITIZENSHIP.")),
+        "coa_iso": (str, Field(description="Country of asylum: the reporting state, or a "
+                               "region for its total.")),
+        "pop_type": (str, Field(description="UNHCR population type.")),
+        "measure": (str, Field(description="Our MEASURE (stock: year end; flow: the year).")),
+        "unhcr_table": (str, Field(description="The Refugee Data Finder table it compares "
+                                   "with."))}
+    values: dict[str, Any] = {c: (int | None, None) for c in load_unhcr().value_columns}
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "AnnualRow", **index, **values,
+        flags=(str | None, Field(None, description="Each empty column and why: "
+                                 "`f_0_4: 2026-Q2 suppressed (A)`, `2026-Q3 missing`, "
+                                 "`not reported`.")))
+
+
+AnnualRow = _row_model()
 
 
 class AnnualOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {
         "year": 2026, "basis": "protected",
         "source": "UNHCR Refugee Data Finder (https://www.unhcr.org/refugee-statistics/)",
-        "quarters": [{"period": "2026-Q4", "release_id": 7, "release_number": 1}],
+        "quarters": [{"period": "2026-Q4", "release_id": 7, "release_number": 1,
+                      "coverage": {"CENTRAL_ASIA": ["KAZ", "KGZ"]}}],
         "rows": [{"year": 2026, "coo_iso": "AFG", "coa_iso": "KAZ", "pop_type": "REF",
                   "measure": "STOCK", "unhcr_table": "demographics", "f_0_4": 35,
                   "f_total": 410, "m_60": None, "total": 880,
@@ -120,15 +148,13 @@ class AnnualOut(BaseModel):
     basis: Basis
     source: str = Field(description="The UNHCR tables the columns follow.")
     quarters: list[QuarterOut]
-    rows: list[dict[str, Any]] = Field(description="year, coo_iso (citizenship), coa_iso "
-                                       "(reporting state or region), pop_type, measure, "
-                                       "unhcr_table, f_0_4 ... f_total, m_0_4 ... m_total, "
-                                       "total, flags (each empty figure and why).")
+    rows: list[AnnualRow]  # type: ignore[valid-type]
 
     @classmethod
     def of(cls, t: AnnualTable) -> AnnualOut:
         return cls(year=t.year, basis=t.basis, source=t.source,
                    quarters=[QuarterOut(period=q.period, release_id=q.release_id,
-                                        release_number=q.release_number)
+                                        release_number=q.release_number,
+                                        coverage=q.coverage)
                              for q in t.quarters],
-                   rows=t.rows.to_dicts())
+                   rows=[AnnualRow(**row) for row in t.rows.to_dicts()])

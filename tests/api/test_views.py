@@ -367,6 +367,7 @@ def test_anonymous_callers_never_see_unprotected_figures(client, harmonized_year
         == 401
     public = client.get("/api/v1/annual/2026").json()
     assert [q["release_id"] is not None for q in public["quarters"]] == [False] * 3 + [True]
+    assert public["quarters"][-1]["coverage"]["CENTRAL_ASIA"] == ["KAZ"]
     flows = [r for r in public["rows"] if r["measure"] == "NATZ"]
     assert flows, public
     for row in flows:  # three quarters were never released: no flow figure of the year
