@@ -22,6 +22,7 @@ from exchange.publication import routes as publication_routes
 from exchange.regional import routes as regional_routes
 from exchange.sdmx import structure_routes as sdmx_structure_routes
 from exchange.submissions import routes as submissions_routes
+from exchange.views import routes as views_routes
 from exchange.web import errors
 from exchange.web.deps import AppContext
 
@@ -58,7 +59,8 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     for module in (accounts_routes, submissions_routes, coordination_routes, regional_routes,
-                   publication_routes, harmonization_routes, sdmx_structure_routes, health):
+                   publication_routes, harmonization_routes, views_routes,
+                   sdmx_structure_routes, health):
         app.include_router(module.router)
     app.include_router(publication_routes.calendar_router)
     # The body limit counts bytes as they arrive, so an oversized chunked upload is refused

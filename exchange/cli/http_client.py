@@ -149,3 +149,10 @@ class ExchangeClient:
             return _check(http.post("/api/v1/release-calendar", json={  # type: ignore[no-any-return]
                 "period": period, "due_at": due_at, "notes": notes,
                 "embargo_until": embargo_until})).json()
+
+    def csv_view(self, path: str, params: dict[str, Any]) -> str:
+        """A read-only view (``/api/v1/coverage``, ``/api/v1/annual/{year}``) as CSV text;
+        parameters that are None are left out."""
+        with self._client() as http:
+            return _check(http.get(path, params={
+                "format": "csv", **{k: v for k, v in params.items() if v is not None}})).text

@@ -14,6 +14,7 @@ from exchange.cli import (
     standard_cmd,
     submit_cmd,
     validate_cmd,
+    views_cmd,
 )
 
 
@@ -36,6 +37,8 @@ def build(queue_for: submit_cmd.QueueFactory) -> typer.Typer:
     app.add_typer(admin_cmd.clients_app, name="clients")
     app.add_typer(admin_cmd.regions_app, name="regions")
     app.add_typer(releases_cmd.app, name="releases")
+    app.command("coverage")(views_cmd.coverage)
+    app.command("annual")(views_cmd.annual)
     app.add_typer(admin_cmd.audit_app, name="audit")
     app.add_typer(admin_cmd.db_app, name="db")
     app.command("openapi")(admin_cmd.openapi)

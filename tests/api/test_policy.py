@@ -61,6 +61,10 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/sdmx/{resource}/{agency_id}/{resource_id}/{version}"): (OK,) * 7,
     ("get", "/sdmx/structure/{resource}/{agency_id}/{resource_id}/{version}"): (OK,) * 7,
     ("get", "/sdmx/schema/{context}/{agency_id}/{resource_id}/{version}"): (OK,) * 7,
+    # Asked for CENTRAL_ASIA: a coordinator of a member state sees it, agencies never.
+    ("get", "/api/v1/coverage"): REGION_VIEW,
+    # Published figures: anyone (the harmonized basis is walked in test_views.py).
+    ("get", "/api/v1/annual/{year}"): (OK,) * 7,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
@@ -91,7 +95,7 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
                           ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA",
                           release_id=release_id, resource="dataflow", context="dataflow",
                           agency_id="MMX", resource_id="DF_MIXED_MOVEMENTS_Q",
-                          version="latest")
+                          version="latest", year=2025)
         for caller, want in zip(CALLERS, expected, strict=True):
             headers = accounts[caller].headers if caller in accounts else {}
             kwargs = _body(method, path)
@@ -133,6 +137,8 @@ def _body(method: str, path: str) -> dict:
         return {"json": {"publication_consent": "national"}}
     if (method, path) == ("put", PARTICIPANT):
         return {"json": {"first_period": "2026-Q1"}}
+    if path == "/api/v1/coverage":
+        return {"params": {"region": "CENTRAL_ASIA"}}
     if path.endswith("/coverage"):
         return {"params": {"period": PERIOD}}
     if (method, path) == ("post", "/api/v1/releases"):
@@ -142,6 +148,22 @@ def _body(method: str, path: str) -> dict:
     if path == "/api/v1/observations":
         return {"params": {"ref_area": "KAZ", "period": PERIOD}}
     return {}
+
+
+def test_harmonized_annual_figures_follow_view_harmonized(client: TestClient, account
+                                                          ) -> None:
+    """``/api/v1/annual/{year}`` is public on its default (protected) basis; asking for the
+    harmonized basis of KAZ is decided like ``/api/v1/observations`` of KAZ."""
+    accounts = {
+        "kaz_submitter": account(Role.SUBMITTER, "KAZ"),
+        "kgz_submitter": account(Role.SUBMITTER, "KGZ"),
+        "kaz_coordinator": account(Role.COORDINATOR, "KAZ"),
+        "kgz_coordinator": account(Role.COORDINATOR, "KGZ"),
+        "analyst": account(Role.ANALYST), "admin": account(Role.ADMIN)}
+    got = tuple(client.get("/api/v1/annual/2026", params={"basis": "harmonized", "area": "KAZ"},
+                           headers=accounts[c].headers if c in accounts else {}).status_code
+                for c in CALLERS)
+    assert got == tuple(200 if want == OK else want for want in OWN_STATE_HARMONIZED)
 
 
 @pytest.mark.parametrize("role", [Role.SUBMITTER, Role.COORDINATOR, Role.ANALYST])
