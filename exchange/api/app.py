@@ -20,6 +20,7 @@ from exchange.pipeline.inline import InlineQueue
 from exchange.pipeline.runner import Pipeline
 from exchange.publication import routes as publication_routes
 from exchange.regional import routes as regional_routes
+from exchange.sdmx import data_routes as sdmx_data_routes
 from exchange.submissions import routes as submissions_routes
 from exchange.web import errors
 from exchange.web.deps import AppContext
@@ -57,7 +58,7 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     for module in (accounts_routes, submissions_routes, coordination_routes, regional_routes,
-                   publication_routes, harmonization_routes, health):
+                   publication_routes, harmonization_routes, sdmx_data_routes, health):
         app.include_router(module.router)
     app.include_router(publication_routes.calendar_router)
     # The body limit counts bytes as they arrive, so an oversized chunked upload is refused

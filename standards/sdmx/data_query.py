@@ -44,14 +44,12 @@ _ANY = frozenset({"all", "*", ""})
 _LATEST = frozenset({"latest", "~", "+", "*", "all", ""})
 _UNSUPPORTED = ("attributes", "measures", "sort", "offset", "limit")
 MAX_N = 1_000_000
+ERROR_CODES = {400: "SemanticError", 404: "NoResultsFound", 501: "NotImplemented"}
 
 
 class QueryError(Exception):
     """A query we cannot answer: ``status`` 400, 404 or 501; ``code`` the SDMX error name
     (SemanticError, NoResultsFound, NotImplemented)."""
-
-    CODES = {400: "SemanticError", 404: "NoResultsFound", 406: "NotAcceptable",
-             501: "NotImplemented"}
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -60,7 +58,7 @@ class QueryError(Exception):
 
     @property
     def code(self) -> str:
-        return self.CODES.get(self.status, "Error")
+        return ERROR_CODES.get(self.status, "Error")
 
 
 def malformed(message: str) -> QueryError:
