@@ -265,9 +265,10 @@ def rows_statement(src: Source, query: DataQuery) -> sa.Select[Any]:
     conditions = _conditions(src, query)
     if not query.detail.observations:
         keys = series or dims
-        stmt = sa.select(*(src.columns[i].label(i) if i in keys else sa.null().label(i)
-                           for i in ids)).select_from(src.table).where(*conditions).distinct()
-        return stmt.order_by(*(sa.literal_column(k) for k in keys))
+        labelled = {i: src.columns[i].label(i) if i in keys else sa.null().label(i)
+                    for i in ids}
+        stmt = sa.select(*labelled.values()).select_from(src.table).where(*conditions)
+        return stmt.distinct().order_by(*(labelled[k] for k in keys))
     if query.first_n is None and query.last_n is None:
         return sa.select(*(src.columns[i].label(i) for i in ids)).select_from(src.table) \
             .where(*conditions).order_by(*(src.columns[d] for d in [*series, *at_obs]))

@@ -8,23 +8,28 @@ import contextlib
 import io
 import json
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import jsonschema
 import polars as pl
 import pytest
 import sdmx
 import sqlalchemy as sa
+import uvicorn
 from fastapi.testclient import TestClient
+from pysdmx.io import read_sdmx
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from exchange.core.config import Settings
 from exchange.core.db import get_engine
+from standards.sdmx.catalogue import load_catalogue
 from tests.api.conftest import Account, make_account, prepared_app, release_table
-from tests.conftest import SECRET
+from tests.conftest import SECRET, free_port, wait_until
 
 STATES = ("KAZ", "KGZ", "TJK")
 PERIODS = ("2026-Q2", "2026-Q3")
@@ -263,6 +268,81 @@ def test_released_answers_are_cacheable_and_revalidate(published) -> None:
     release = published.releases["2026-Q3"]["id"]
     named = client.get(url, params={"release": str(release)})
     assert "immutable" in named.headers["cache-control"]
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port in this process: real HTTP, real sockets."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started or not thread.is_alive(), 30, "uvicorn did not start")
+    assert server.started, "uvicorn stopped while starting"
+    try:
+        yield f"http://127.0.0.1:{port}/sdmx"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _sdmx1_dsd():
+    """The published DSD as sdmx1's model, built from our catalogue (what a client holding the
+    DSD already passes as ``dsd=``)."""
+    from sdmx.model import common
+    from sdmx.model import v21 as model
+
+    structure = load_catalogue().structures["MIXED_MOVEMENTS"]
+    dsd = model.DataStructureDefinition(id=structure.id, version=structure.version,
+                                        maintainer=common.Agency(id=structure.agency))
+    for dimension in structure.key_dimensions:
+        dsd.dimensions.getdefault(dimension.id)
+    dsd.dimensions.append(model.TimeDimension(id="TIME_PERIOD"))
+    dsd.measures.getdefault(structure.measure.id)
+    for attribute in structure.attributes:
+        dsd.attributes.getdefault(attribute.id)
+    return dsd
+
+
+def test_real_clients_read_our_data_over_http(published) -> None:
+    """sdmx1 (``add_source`` + ``Client``) reads by a dict key with startPeriod; pysdmx reads
+    our SDMX-ML and SDMX-CSV with XSD validation."""
+    with serve(published.client.app) as base:
+        sdmx.add_source({"id": "MMX_TEST", "url": base, "name": "MMX exchange (test)",
+                         "supports": {"datastructure": True}}, override=True)
+        client = sdmx.Client("MMX_TEST")
+        message = client.data("DF_MIXED_MOVEMENTS_Q", key={"REF_AREA": "KAZ", "SEX": "_T"},
+                              params={"startPeriod": "2026-Q3"}, dsd=_sdmx1_dsd())
+        observations = message.data[0].obs
+        assert observations
+        assert {o.key["REF_AREA"].value for o in observations} == {"KAZ"}
+        assert {o.key["SEX"].value for o in observations} == {"_T"}
+        assert {o.dimension.values["TIME_PERIOD"].value for o in observations} == {"2026-Q3"}
+        assert all(o.value is None for o in observations if o.attrib["CONF_STATUS"].value != "F")
+        frame = sdmx.to_pandas(message.data[0])
+        assert len(frame) == len(observations)
+
+        with httpx.Client(base_url=base) as http:
+            if http.get("/dataflow/MMX/DF_MIXED_MOVEMENTS_Q/latest").status_code == 200:
+                # Without dsd=, sdmx1 reads the DSD from /sdmx/dataflow (the structure routes).
+                again = client.data("DF_MIXED_MOVEMENTS_Q",
+                                    key={"REF_AREA": "KAZ", "SEX": "_T"},
+                                    params={"startPeriod": "2026-Q3"})
+                assert len(again.data[0].obs) == len(observations)
+            xml = http.get("/data/DF_MIXED_MOVEMENTS_Q/Q.KAZ", params={"startPeriod": "2026"})
+            csv = http.get("/data/DF_MIXED_MOVEMENTS_Q/Q.KAZ", params={"startPeriod": "2026"},
+                           headers={"Accept": "application/vnd.sdmx.data+csv;version=2.0.0"})
+        for answer in (xml, csv):
+            assert answer.status_code == 200, answer.text
+            read = read_sdmx(answer.text, validate=True)
+            frame = read.data[0].data
+            assert read.data[0].short_urn == "Dataflow=MMX:DF_MIXED_MOVEMENTS_Q(2.0.0)"
+            assert set(frame["REF_AREA"]) == {"KAZ"}
+            assert set(frame["TIME_PERIOD"]) == set(PERIODS)
+            hidden = frame[frame["CONF_STATUS"] != "F"]
+            # No value: absent in SDMX-ML, an empty field in SDMX-CSV.
+            assert len(hidden) and hidden["OBS_VALUE"].fillna("").astype(str).eq("").all()
 
 
 def test_embargoed_and_harmonized_data_only_for_those_who_may(published) -> None:
