@@ -20,6 +20,7 @@ from exchange.pipeline.inline import InlineQueue
 from exchange.pipeline.runner import Pipeline
 from exchange.publication import routes as publication_routes
 from exchange.regional import routes as regional_routes
+from exchange.sdmx import data_routes as sdmx_data_routes
 from exchange.sdmx import structure_routes as sdmx_structure_routes
 from exchange.submissions import routes as submissions_routes
 from exchange.views import routes as views_routes
@@ -60,7 +61,7 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
     openapi.install(app)
     for module in (accounts_routes, submissions_routes, coordination_routes, regional_routes,
                    publication_routes, harmonization_routes, views_routes,
-                   sdmx_structure_routes, health):
+                   sdmx_structure_routes, sdmx_data_routes, health):
         app.include_router(module.router)
     app.include_router(publication_routes.calendar_router)
     # The body limit counts bytes as they arrive, so an oversized chunked upload is refused

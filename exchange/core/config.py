@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         "memory://", description="Where rate-limit windows live: memory:// (one process) or "
         "redis://host:port/db (shared by several API processes).")
+    cache_url: str | None = Field(
+        None, description="Where answers of released SDMX data are cached: redis://host:port/db "
+        "(shared by several API processes); default: in the API process's memory.")
     requests_per_minute: int = Field(
         600, gt=0, description="Requests per minute per authenticated client.")
     token_failures_per_minute: int = Field(

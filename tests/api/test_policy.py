@@ -65,6 +65,15 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/api/v1/coverage"): REGION_VIEW,
     # Published figures: anyone (the harmonized basis is walked in test_views.py).
     ("get", "/api/v1/annual/{year}"): (OK,) * 7,
+    # Released data is public; who reads harmonized data (release=harmonized) and embargoed
+    # releases is walked in test_sdmx_data.py.
+    ("get", "/sdmx/data/{flow}"): (OK,) * 7,
+    ("get", "/sdmx/data/{flow}/{key}"): (OK,) * 7,
+    ("get", "/sdmx/data/{flow}/{key}/{provider}"): (OK,) * 7,
+    ("get", "/sdmx/availableconstraint/{flow}"): (OK,) * 7,
+    ("get", "/sdmx/availableconstraint/{flow}/{key}"): (OK,) * 7,
+    ("get", "/sdmx/availableconstraint/{flow}/{key}/{provider}"): (OK,) * 7,
+    ("get", "/sdmx/availableconstraint/{flow}/{key}/{provider}/{componentID}"): (OK,) * 7,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
@@ -95,7 +104,8 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
                           ref_area="KAZ", period=PERIOD, region="CENTRAL_ASIA",
                           release_id=release_id, resource="dataflow", context="dataflow",
                           agency_id="MMX", resource_id="DF_MIXED_MOVEMENTS_Q",
-                          version="latest", year=2025)
+                          version="latest", year=2025, flow="DF_MIXED_MOVEMENTS_Q",
+                          key="all", provider="all", componentID="all")
         for caller, want in zip(CALLERS, expected, strict=True):
             headers = accounts[caller].headers if caller in accounts else {}
             kwargs = _body(method, path)
@@ -106,15 +116,20 @@ def test_every_role_and_foreign_state_gets_the_specified_answer(
 
 
 def _published_release(settings) -> int:
-    """A published release (no cells) for the read routes: who may read is what is tested."""
+    """A published release (one regional cell) for the read routes: who may read is what is
+    tested."""
+    from exchange.core.columns import utcnow
     from exchange.core.db import session_scope
-    from exchange.publication.models import Release
+    from exchange.publication.models import Release, ReleaseCell
 
     with session_scope(settings.resolved_database_url) as session:
         release = Release(period="2025-Q4", number=1, status="published", trigger="admin",
-                          requested_by="test", standard_version="2.0.0")
+                          requested_by="test", standard_version="2.0.0", published_at=utcnow())
         session.add(release)
         session.flush()
+        session.add(ReleaseCell(release_id=release.id, area="CENTRAL_ASIA", period="2025-Q4",
+                                pop_group="REF", measure="NATZ", citizenship="AFG", sex="_T",
+                                age="_T", value=12, conf_status="F"))
         return int(release.id or 0)
 
 

@@ -1,0 +1,95 @@
+"""The response cache of released data: answers keyed by what they were made of.
+
+A released vintage never changes, so an answer is a function of its release ids, the query,
+the format and the language: that tuple (hashed) is the key, and an entry never needs
+invalidating (a new release makes new keys). In-process LRU on the embedded default; Redis
+when several API processes share the load (``MMX_CACHE_URL=redis://…``). Only public answers
+are kept; unprotected (harmonized) and per-caller answers never are.
+
+A cache that cannot be reached does not fail the request: the answer is built from the
+database and the failure logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+import redis
+
+log = logging.getLogger("mmx.sdmx.cache")
+# Answers larger than this are streamed every time rather than kept.
+MAX_ENTRY_BYTES = 8 * 1024 * 1024
+TTL_SECONDS = 7 * 24 * 3600
+
+
+class ResponseCache(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, body: bytes) -> None: ...
+
+
+class MemoryCache:
+    """LRU by total bytes, for one process."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > min(MAX_ENTRY_BYTES, self.max_bytes):
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old)
+            self._entries[key] = body
+            self._size += len(body)
+            while self._size > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+
+class RedisCache:
+    """Entries shared by every API process, expiring after a week unused."""
+
+    PREFIX = "mmx:sdmx:"
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            body = self.client.get(self.PREFIX + key)
+            if body is not None:
+                self.client.expire(self.PREFIX + key, TTL_SECONDS)
+            return body  # type: ignore[return-value]
+        except redis.RedisError as exc:
+            log.warning("response cache unavailable: %s", exc)
+            return None
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > MAX_ENTRY_BYTES:
+            return
+        try:
+            self.client.set(self.PREFIX + key, body, ex=TTL_SECONDS)
+        except redis.RedisError as exc:
+            log.warning("response cache unavailable: %s", exc)
+
+
+def cache_for(url: str | None) -> ResponseCache:
+    """Redis for ``redis://`` URLs, the in-process LRU otherwise."""
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisCache(url)
+    return MemoryCache()

@@ -1,0 +1,129 @@
+"""SDMX-ML 2.1 data messages, structure-specific and generic, written as streamed text.
+
+Clients are strict (sdmx1, pysdmx with XSD validation): the XML declaration first, a prefixed
+root, the header in schema order with ``structureID`` and a reference carrying agency, id and
+version (``standards.sdmx.ml`` writes it). A suppressed cell is an observation without
+OBS_VALUE, with its CONF_STATUS: the value is absent, never empty or zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from standards.sdmx import ml
+from standards.sdmx.data_set import DataSet, Row, chunked
+
+
+def _structure(ds: DataSet, *, namespace: str | None = None) -> str:
+    f = ds.flow
+    ns = f" namespace={ml.attr(namespace)}" if namespace else ""
+    return (f"<mes:Structure structureID={ml.attr(ds.structure_id)}{ns} "
+            f"dimensionAtObservation={ml.attr(ds.layout.at_observation)}>"
+            f"<com:StructureUsage><Ref agencyID={ml.attr(f.agency)} id={ml.attr(f.id)} "
+            f"version={ml.attr(f.version)}/></com:StructureUsage></mes:Structure>")
+
+
+def _valid_from(ds: DataSet) -> str:
+    return f" validFromDate={ml.attr(ml.prepared(ds.valid_from))}" if ds.valid_from else ""
+
+
+def structure_specific(ds: DataSet, *, message_id: str, prepared: datetime | None = None
+                       ) -> Iterator[str]:
+    """``mes:StructureSpecificData``: series as ``<Series DIM="…">``, observations as
+    ``<Obs TIME_PERIOD="…" OBS_VALUE="…" CONF_STATUS="…"/>``."""
+    f = ds.flow
+    namespace = (f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={f.agency}:{f.id}"
+                 f"({f.version}):ObsLevelDim:{ds.layout.at_observation}")
+    head = (ml.DECLARATION + f"<mes:StructureSpecificData {ml.xmlns('mes', 'ss', 'com', 'xsi')}"
+            f" xmlns:ns1={ml.attr(namespace)}>"
+            + ml.header(message_id, sender=f.agency, now=prepared,
+                        structure=_structure(ds, namespace=namespace))
+            + f'<mes:DataSet ss:dataScope="DataStructure" xsi:type="ns1:DataSetType" '
+            f'ss:structureRef={ml.attr(ds.structure_id)} action="Information"'
+            f'{_valid_from(ds)}>')
+    return chunked(_ss_body(ds, head))
+
+
+def _pairs(ids: tuple[str, ...], row: Row, positions: tuple[int, ...]) -> str:
+    return "".join(f" {name}={ml.attr(row[i])}" for name, i in zip(ids, positions, strict=True)
+                   if row[i] is not None)
+
+
+def _ss_body(ds: DataSet, head: str) -> Iterator[str]:
+    yield head
+    lay = ds.layout
+    dims = lay.dimensions
+    series_ids = tuple(dims[i] for i in lay.series)
+    obs_ids = tuple(dims[i] for i in lay.observation)
+    attr_ids = lay.attribute_ids if ds.detail.attributes else ()
+    attr_pos = lay.attributes if ds.detail.attributes else ()
+    with_obs = ds.detail.observations
+
+    def obs(row: Row) -> str:
+        value = row[lay.value]
+        v = f' OBS_VALUE="{value}"' if value is not None else ""
+        return f"<Obs{_pairs(obs_ids, row, lay.observation)}{v}" \
+               f"{_pairs(attr_ids, row, attr_pos)}/>"
+
+    if lay.flat:
+        for row in ds.rows:
+            yield obs(row) if with_obs else f"<Obs{_pairs(obs_ids, row, lay.observation)}/>"
+    else:
+        for key, rows in lay.series_runs(ds.rows):
+            opening = "<Series" + "".join(f" {n}={ml.attr(v)}" for n, v in
+                                          zip(series_ids, key, strict=True))
+            if not with_obs:
+                yield opening + "/>"
+                continue
+            yield opening + ">" + "".join(obs(r) for r in rows) + "</Series>"
+    yield "</mes:DataSet></mes:StructureSpecificData>"
+
+
+def generic(ds: DataSet, *, message_id: str, prepared: datetime | None = None
+            ) -> Iterator[str]:
+    """``mes:GenericData``: ``gen:Series`` with a ``gen:SeriesKey``, observations with
+    ``gen:ObsDimension``, ``gen:ObsValue`` (left out when suppressed) and ``gen:Attributes``."""
+    f = ds.flow
+    head = (ml.DECLARATION + f"<mes:GenericData {ml.xmlns('mes', 'gen', 'com')}>"
+            + ml.header(message_id, sender=f.agency, now=prepared, structure=_structure(ds))
+            + f"<mes:DataSet structureRef={ml.attr(ds.structure_id)} action=\"Information\""
+            f"{_valid_from(ds)}>")
+    return chunked(_generic_body(ds, head))
+
+
+def _values(element: str, ids: tuple[str, ...], row: Row, positions: tuple[int, ...]) -> str:
+    inner = "".join(f"<gen:Value id={ml.attr(n)} value={ml.attr(row[i])}/>"
+                    for n, i in zip(ids, positions, strict=True) if row[i] is not None)
+    return f"<gen:{element}>{inner}</gen:{element}>" if inner else ""
+
+
+def _generic_body(ds: DataSet, head: str) -> Iterator[str]:
+    yield head
+    lay = ds.layout
+    dims = lay.dimensions
+    series_ids = tuple(dims[i] for i in lay.series)
+    obs_ids = tuple(dims[i] for i in lay.observation)
+    attr_ids = lay.attribute_ids if ds.detail.attributes else ()
+    attr_pos = lay.attributes if ds.detail.attributes else ()
+    with_obs = ds.detail.observations
+
+    def obs(row: Row) -> str:
+        if lay.flat:
+            where = _values("ObsKey", obs_ids, row, lay.observation)
+        else:
+            where = f"<gen:ObsDimension value={ml.attr(row[lay.observation[0]])}/>"
+        value = row[lay.value]
+        v = f'<gen:ObsValue value="{value}"/>' if with_obs and value is not None else ""
+        return f"<gen:Obs>{where}{v}{_values('Attributes', attr_ids, row, attr_pos)}</gen:Obs>"
+
+    if lay.flat:
+        for row in ds.rows:
+            yield obs(row)
+    else:
+        for key, rows in lay.series_runs(ds.rows):
+            series_key = "".join(f"<gen:Value id={ml.attr(n)} value={ml.attr(v)}/>"
+                                 for n, v in zip(series_ids, key, strict=True))
+            body = "".join(obs(r) for r in rows) if with_obs else ""
+            yield f"<gen:Series><gen:SeriesKey>{series_key}</gen:SeriesKey>{body}</gen:Series>"
+    yield "</mes:DataSet></mes:GenericData>"
