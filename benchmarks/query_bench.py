@@ -181,7 +181,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pg = postgres()
         redis = Redis()
-        exchange = Exchange(Path(tmp), pg, redis.url, workers=0, api_processes=2)
+        exchange = Exchange(Path(tmp), pg, redis.url, workers=0, api_processes=2,
+                            cache_url=redis.url.rsplit("/", 1)[0] + "/2")
         try:
             t = time.perf_counter()
             count = load(exchange.dsn, states, periods, citizenships)
@@ -196,7 +197,7 @@ def main() -> int:
             data = f"/sdmx/data/{FLOW}"
             one = [f"{data}/{state_key(s)}?startPeriod={p}&endPeriod={p}"
                    for s, p in state_quarters]
-            region = [f"{data}/Q.{REGION}....{c}..?startPeriod={a}&endPeriod={b}"
+            region = [f"{data}/Q.{REGION}.....{c}..?startPeriod={a}&endPeriod={b}"
                       for a, b, c in windows]
             keys = [f"{data}/{state_key(s)}?startPeriod={p}&endPeriod={p}"
                     "&detail=serieskeysonly" for s, p in reversed(state_quarters)]
