@@ -66,6 +66,8 @@ class Indicator:
     part: str  # the Regional Action Plan part it serves (I to IV)
     decimals: int
     source: tuple[SourceRef, ...]
+    # The formula as the file writes it, for the definitions the API serves.
+    declared: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def by(self) -> tuple[str, ...]:
@@ -129,6 +131,32 @@ class Indicators:
     @property
     def breakdown_ids(self) -> tuple[str, ...]:
         return tuple(b.id for b in self.structure.breakdowns)
+
+    @property
+    def part(self) -> dict[str, Part]:
+        return {p.id: p for p in self.parts}
+
+    def breakdowns_of(self, indicator: Indicator) -> tuple[str, ...]:
+        """The dimensions an indicator's values are broken down by (a change: those of the
+        indicator it compares)."""
+        formula = indicator.formula
+        if isinstance(formula, Change):
+            return self.by_id[formula.of].by
+        return indicator.by
+
+    def measures(self) -> frozenset[str] | None:
+        """Every MEASURE a formula reads, so callers load only those cells of a release;
+        None when some formula reads cells of any measure."""
+        selections: list[Selection] = []
+        for indicator in self.indicators:
+            formula = indicator.formula
+            if isinstance(formula, Sum):
+                selections.append(formula.select)
+            elif isinstance(formula, Ratio):
+                selections += [formula.numerator, formula.denominator]
+        if any("MEASURE" not in s for s in selections):
+            return None
+        return frozenset().union(*(s["MEASURE"] for s in selections))
 
 
 def _sources(raw: list[dict[str, Any]] | None) -> tuple[SourceRef, ...]:
@@ -218,7 +246,7 @@ def indicators_from(raw: dict[str, Any], standard: Standard) -> Indicators:
             description=dict(item.get("description") or {}),
             formula=_formula(owner, item["formula"], standard, tuple(by_id)),
             unit=str(item["unit"]), part=str(item["part"]), decimals=int(item["decimals"]),
-            source=_sources(item.get("source")))
+            source=_sources(item.get("source")), declared=dict(item["formula"]))
         if indicator.part not in {p.id for p in parts}:
             raise IndicatorError(f"{owner}: no Regional Action Plan part {indicator.part!r}")
         if indicator.unit not in {u.id for u in units}:

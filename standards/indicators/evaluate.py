@@ -184,10 +184,9 @@ def evaluate(period: str, cells: Iterable[Cell], *,
     out: list[IndicatorValue] = []
     for indicator in definitions.indicators:
         formula = indicator.formula
-        by: tuple[str, ...] = indicator.by
+        by = definitions.breakdowns_of(indicator)
         if isinstance(formula, Change):
             of = definitions.by_id[formula.of]
-            by = of.by
             lag = formula.lag.get(freq)
             raw = {} if lag is None else _change(formula, base(of, period),
                                                  base(of, earlier(period, lag)))
