@@ -57,6 +57,10 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/api/v1/releases/{release_id}/audit"): ADMIN_ONLY,
     ("get", "/api/v1/release-calendar"): (401, 403, 403, 403, 403, OK, OK),
     ("post", "/api/v1/release-calendar"): ADMIN_ONLY,
+    # Public: definitions, and the values of published releases (embargoed ones only for
+    # ``see_embargoed``: the filtering is tested in test_indicators.py).
+    ("get", "/api/v1/indicators"): (OK,) * 7,
+    ("get", "/api/v1/indicators/values"): (OK,) * 7,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }
