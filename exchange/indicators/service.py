@@ -8,7 +8,7 @@ period that the caller may see (published and past any embargo, unless the calle
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,8 @@ STAGE = "indicators"
 # them; the breakdowns come from indicators.yaml.
 DIMENSIONS = ("FREQ", "REF_AREA", "INDICATOR", *load_indicators().breakdown_ids, "TIME_PERIOD")
 COMPONENTS = (*DIMENSIONS, "OBS_VALUE", "UNIT_MEASURE", "OBS_STATUS", "CONF_STATUS")
+_COLUMNS = {d: {"REF_AREA": "area", "TIME_PERIOD": "period"}.get(d, d.lower())
+            for d in DIMENSIONS}
 _SCHEMA = {**dict.fromkeys(DIMENSIONS, pl.String), "OBS_VALUE": pl.Float64,
            "UNIT_MEASURE": pl.String, "OBS_STATUS": pl.String, "CONF_STATUS": pl.String}
 
@@ -142,11 +144,13 @@ def indicator_values(session: Session, *, see_embargoed: bool,
                      release_ids: Collection[int] | None = None,
                      indicators: Collection[str] | None = None,
                      areas: Collection[str] | None = None,
-                     periods: Collection[str] | None = None) -> pl.DataFrame:
+                     periods: Collection[str] | None = None,
+                     where: Mapping[str, Collection[str]] | None = None) -> pl.DataFrame:
     """Indicator values with their release: the DSD's components (``COMPONENTS``) plus
     ``SUPPRESSED_INPUTS`` (the keys of the suppressed cells that withheld a value) and
     ``RELEASE_ID``/``RELEASE_NUMBER``. Of the latest visible release of each period, or of
-    ``release_ids`` (those the caller may see)."""
+    ``release_ids`` (those the caller may see); ``where`` keeps the rows whose dimension (an
+    id of ``DIMENSIONS``: an SDMX key's part) is one of the codes given."""
     if release_ids is None:
         releases = latest_releases(session, see_embargoed=see_embargoed, periods=periods)
     else:
@@ -166,6 +170,10 @@ def indicator_values(session: Session, *, see_embargoed: bool,
         query = query.where(v.area.in_(sorted(areas)))
     if periods:
         query = query.where(v.period.in_(sorted(periods)))
+    for dimension, codes in (where or {}).items():
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"{dimension} is not a dimension of the indicators: {DIMENSIONS}")
+        query = query.where(v[_COLUMNS[dimension]].in_(sorted(codes)))
     rows = session.execute(query.order_by(v.period, v.release_id, v.id)).all()
     return pl.DataFrame(
         [(*row[:-1], numbers[row[-1]], row[-1]) for row in rows],
@@ -178,12 +186,14 @@ def indicator_rows(session: Session, *, see_embargoed: bool = False,
                    release_ids: Collection[int] | None = None,
                    indicators: Collection[str] | None = None,
                    areas: Collection[str] | None = None,
-                   periods: Collection[str] | None = None) -> pl.DataFrame:
+                   periods: Collection[str] | None = None,
+                   where: Mapping[str, Collection[str]] | None = None) -> pl.DataFrame:
     """The observations of DF_INDICATORS for SDMX writers: exactly the MMX_INDICATORS
     components in DSD order (``COMPONENTS``: FREQ, REF_AREA, INDICATOR, POP_GROUP, SPEC_NEED,
     MEASURE, CITIZENSHIP, TIME_PERIOD, OBS_VALUE, UNIT_MEASURE, OBS_STATUS, CONF_STATUS), of
-    the latest release of each period the caller may see (or of ``release_ids``). A withheld
+    the latest release of each period the caller may see (or of ``release_ids``), filtered
+    like ``indicator_values`` (``where``: an SDMX key as {dimension id: codes}). A withheld
     value has OBS_VALUE null and CONF_STATUS S."""
     return indicator_values(session, see_embargoed=see_embargoed, release_ids=release_ids,
-                            indicators=indicators, areas=areas, periods=periods
+                            indicators=indicators, areas=areas, periods=periods, where=where
                             ).select(*COMPONENTS)

@@ -212,3 +212,46 @@ def test_indicators_that_fail_leave_the_release_published(client, account,
     assert "indicator computation broke" in release["failure_reason"]
     assert client.get(f"/api/v1/releases/{release['id']}/cells").status_code == 200
     assert client.get(VALUES).json() == []
+
+
+def test_indicator_rows_give_the_sdmx_data_the_indicator_dsds_components(app, settings
+                                                                         ) -> None:
+    """What the SDMX data endpoint serves DF_INDICATORS from: exactly MMX_INDICATORS's
+    components, of the latest vintage the caller may see, filtered by a key."""
+    from exchange.core.db import session_scope
+    from exchange.indicators import service
+    from exchange.publication.models import Release
+    from standards.indicators import IndicatorValue as Value
+
+    url = settings.resolved_database_url
+    refugees = {"POP_GROUP": "REF", "SPEC_NEED": "_Z", "MEASURE": "_Z", "CITIZENSHIP": "AFG"}
+    with session_scope(url) as session:
+        public, embargoed = (
+            Release(period=PERIOD, number=n, status="published", trigger="admin",
+                    requested_by="test", standard_version="2.0.0", embargo_until=until)
+            for n, until in ((1, None), (2, datetime.now(UTC) + timedelta(days=1))))
+        session.add_all([public, embargoed])
+        session.flush()
+        service.store(session, public, [
+            Value("REF_ASY", "CENTRAL_ASIA", "Q", PERIOD, refugees, 120.0, "PER"),
+            Value("COVERAGE", "CENTRAL_ASIA", "Q", PERIOD, dict.fromkeys(refugees, "_Z"),
+                  60.0, "PC")])
+        service.store(session, embargoed, [
+            Value("REF_ASY", "CENTRAL_ASIA", "Q", PERIOD, refugees, None, "PER",
+                  conf_status="S", suppressed_inputs=("Q.CENTRAL_ASIA._Z.REF._T.STOCK.AFG."
+                                                      "_T._T@2026-Q3",))])
+        public_id, embargoed_id = public.id, embargoed.id
+    with session_scope(url, writes=False) as session:
+        rows = service.indicator_rows(session)
+        assert tuple(rows.columns) == service.COMPONENTS
+        assert sorted((r["INDICATOR"], r["OBS_VALUE"]) for r in rows.to_dicts()) == [
+            ("COVERAGE", 60.0), ("REF_ASY", 120.0)]
+        inside = service.indicator_rows(session, see_embargoed=True,
+                                        where={"INDICATOR": ["REF_ASY"], "POP_GROUP": ["REF"],
+                                               "REF_AREA": ["CENTRAL_ASIA"]})
+        assert inside.select("OBS_VALUE", "CONF_STATUS").rows() == [(None, "S")]
+        assert service.indicator_rows(session, release_ids=[embargoed_id]).is_empty()
+        assert service.indicator_rows(session, release_ids=[public_id],
+                                      where={"TIME_PERIOD": ["2025-Q1"]}).is_empty()
+        with pytest.raises(ValueError, match="not a dimension"):
+            service.indicator_rows(session, where={"SEX": ["F"]})
