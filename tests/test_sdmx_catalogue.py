@@ -40,10 +40,42 @@ def test_published_ref_area_holds_states_and_regions_with_their_members() -> Non
 
 def test_every_component_is_a_concept_and_every_code_list_is_listed_once() -> None:
     catalogue = load_catalogue()
-    structure = catalogue.structures["MIXED_MOVEMENTS"]
-    assert {c.id for c in structure.components} <= set(catalogue.concept_scheme.concepts)
+    for structure in catalogue.structures.values():
+        assert {c.id for c in structure.components} <= set(catalogue.concept_scheme.concepts)
+        for codelist in structure.codelists:  # one id, one list: never two lists under an id
+            assert catalogue.codelists[codelist.id] == codelist, codelist.id
     assert "CL_CONF_STATUS" in catalogue.codelists
-    assert len(catalogue.codelists) == len({cl.id for cl in structure.codelists})
+    assert len(catalogue.codelists) == len({cl.id for s in catalogue.structures.values()
+                                            for cl in s.codelists})
+
+
+def test_indicators_are_a_flow_of_their_own_with_a_dsd_declared_as_data() -> None:
+    """DF_INDICATORS publishes MMX_INDICATORS: INDICATOR codes generated from the
+    definitions (with unit and Regional Action Plan part), breakdowns on the standard's code
+    lists plus _Z, a decimal OBS_VALUE and the indicator units."""
+    from standards.indicators import load_indicators
+
+    catalogue = load_catalogue()
+    flow = catalogue.dataflows["DF_INDICATORS"]
+    structure = flow.structure
+    assert (structure.id, flow.category) == ("MMX_INDICATORS", "INDICATORS")
+    assert "INDICATORS" in {c.id for c in catalogue.category_scheme.categories}
+    assert [d.id for d in structure.dimensions] == [
+        "FREQ", "REF_AREA", "INDICATOR", "POP_GROUP", "SPEC_NEED", "MEASURE", "CITIZENSHIP",
+        "TIME_PERIOD"]
+    dims = {d.id: d for d in structure.dimensions}
+    assert dims["REF_AREA"].codelist is catalogue.structures["MIXED_MOVEMENTS"].dimensions[
+        1].codelist
+    indicators = dims["INDICATOR"].codelist
+    assert indicators.ids == tuple(i.id for i in load_indicators().indicators)
+    assert indicators.by_id["ASY_RECOGNITION"].properties == {"unit": "PC", "part": "II"}
+    citizenship = dims["CITIZENSHIP"].codelist
+    assert citizenship.id == "CL_IND_CITIZENSHIP" and {"_Z", "AFG", "STLS"} <= set(
+        citizenship.ids)
+    assert structure.measure.text_type == "Decimal"
+    attributes = {a.id: a.codelist for a in structure.attributes}
+    assert set(attributes["UNIT_MEASURE"].ids) == {"PER", "PC"}
+    assert attributes["CONF_STATUS"].id == "CL_CONF_STATUS"
 
 
 @pytest.mark.parametrize(("accept", "key"), [

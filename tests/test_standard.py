@@ -180,11 +180,18 @@ def test_every_code_has_labels_definition_and_source(code_id: str, code: dict) -
 
 
 def _cited_sources() -> list[tuple[str, list[dict]]]:
-    """Every code of the file-based code lists and every region, with its source references."""
+    """Every code of the file-based code lists, every region, every indicator and every part
+    of the Regional Action Plan they serve, with its source references."""
     dsd = yaml.safe_load((DATA_DIR / "dsd.yaml").read_text(encoding="utf-8"))
     regions = yaml.safe_load((DATA_DIR / dsd["regions"]).read_text(encoding="utf-8"))["regions"]
+    indicators = yaml.safe_load((DATA_DIR / "indicators.yaml").read_text(encoding="utf-8"))
+    plan = indicators["action_plan"]
     return ([(code_id, code.get("source") or []) for code_id, code in _file_based_codes()]
-            + [(f"region:{r['id']}", r.get("source") or []) for r in regions])
+            + [(f"region:{r['id']}", r.get("source") or []) for r in regions]
+            + [(f"indicator:{i['id']}", i.get("source") or [])
+               for i in indicators["indicators"]]
+            + [(f"action plan part:{p['id']}", p.get("source") or []) for p in plan["parts"]]
+            + [("action plan", plan.get("source") or [])])
 
 
 def test_every_source_quote_is_on_the_line_it_cites() -> None:
@@ -209,6 +216,22 @@ def test_every_source_quote_is_on_the_line_it_cites() -> None:
                 wrong.append(f"{owner}: {src['file']}:{src['line']} does not contain "
                              f"{src['quote']!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_indicator_has_labels_a_definition_a_part_and_a_unit() -> None:
+    """Labels in the region's languages (en, ru, fr), a definition, one of the four parts of
+    the Regional Action Plan (001 lines 718-722) and a unit of the indicator units."""
+    from standards.indicators import load_indicators
+
+    declared = load_indicators()
+    assert [p.id for p in declared.parts] == ["I", "II", "III", "IV"]
+    assert declared.indicators
+    for indicator in declared.indicators:
+        assert set(indicator.name) == {"en", "ru", "fr"}, indicator.id
+        assert indicator.description.get("en"), indicator.id
+        assert indicator.part in {"I", "II", "III", "IV"}, indicator.id
+        assert indicator.unit in {u.id for u in declared.units}, indicator.id
+        assert indicator.source, indicator.id
 
 
 def test_typed_codes_keep_their_sources(standard: Standard) -> None:

@@ -16,6 +16,7 @@ from exchange.core.config import Settings
 from exchange.core.queue import TaskQueue
 from exchange.core.ratelimit import RateLimiter
 from exchange.harmonization import routes as harmonization_routes
+from exchange.indicators import routes as indicators_routes
 from exchange.pipeline.inline import InlineQueue
 from exchange.pipeline.runner import Pipeline
 from exchange.publication import routes as publication_routes
@@ -60,7 +61,7 @@ def create_app(settings: Settings, *, queue: TaskQueue) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     for module in (accounts_routes, submissions_routes, coordination_routes, regional_routes,
-                   publication_routes, harmonization_routes, views_routes,
+                   publication_routes, indicators_routes, harmonization_routes, views_routes,
                    sdmx_structure_routes, sdmx_data_routes, health):
         app.include_router(module.router)
     app.include_router(publication_routes.calendar_router)

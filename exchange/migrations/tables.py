@@ -7,6 +7,7 @@ import exchange.accounts.models
 import exchange.audit.models
 import exchange.core.outbox
 import exchange.harmonization.models
+import exchange.indicators.models
 import exchange.publication.models
 import exchange.regional.models
 import exchange.submissions.models  # noqa: F401

@@ -21,7 +21,6 @@ from exchange.core.config import Settings
 from exchange.core.db import session_scope
 from exchange.core.storage import FileStore
 from exchange.pipeline.stages import BY_NAME, Stage, StageContext, following
-from exchange.pipeline.subjects import Subject
 from standards.validation.limits import DEFAULT_LIMITS, ReadLimits
 
 log = logging.getLogger("mmx.pipeline")
@@ -69,7 +68,7 @@ def _claim(pipeline: Pipeline, stage: Stage, subject_id: int) -> object | None:
             return None  # gone, done already, or not due: a duplicate or stale message
         outbox.consume(session, kind.outbox_column, subject_id, stage.name)
         if subject.attempts >= stage.retry.max_attempts:
-            _give_up(session, kind, subject, f"{stage.name} was attempted {subject.attempts} "
+            _give_up(session, stage, subject, f"{stage.name} was attempted {subject.attempts} "
                      "times without finishing (the worker stopped or failed each time); "
                      "giving up")
             return None
@@ -106,19 +105,24 @@ def _complete(pipeline: Pipeline, stage: Stage, subject_id: int, result: object
 def fail(pipeline: Pipeline, stage_name: str, subject_id: int, error: BaseException) -> None:
     """Record a permanent failure of ``stage_name`` with its reason, unless the subject has
     moved on meanwhile (a duplicate succeeded)."""
-    kind = BY_NAME[stage_name].subject
+    stage = BY_NAME[stage_name]
+    kind = stage.subject
     reason = f"{type(error).__name__}: {error}"
     log.error("%s failed for good: %s", stage_name, reason, extra={kind.log_key: subject_id},
               exc_info=error)
     with session_scope(pipeline.database_url) as session:
         subject = kind.lock(session, subject_id)
         if subject is not None and subject.next_stage == stage_name:
-            _give_up(session, kind, subject, reason)
+            _give_up(session, stage, subject, reason)
 
 
-def _give_up(session: Session, kind: Subject, subject: Any, reason: str) -> None:
+def _give_up(session: Session, stage: Stage, subject: Any, reason: str) -> None:
+    kind = stage.subject
     subject.failure_reason = reason[:1000]
     subject.next_stage = None
-    kind.record_status(session, subject, kind.failed)
+    status = stage.given_up if stage.given_up is not None else kind.failed
+    if status != subject.status:
+        kind.record_status(session, subject, status)
     record(session, actor="system", action=kind.failed_action,
-           target=f"{kind.name}/{subject.id}", detail={"reason": reason[:200]})
+           target=f"{kind.name}/{subject.id}", detail={"stage": stage.name,
+                                                       "reason": reason[:200]})

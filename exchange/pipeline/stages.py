@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from exchange.core.storage import FileStore
 from exchange.harmonization.service import harmonized_rows, replace_observations
+from exchange.indicators import service as indicators
 from exchange.pipeline.subjects import RELEASE, SUBMISSION, Subject
 from exchange.publication import service as publication
 from exchange.publication.status import ReleaseStatus
@@ -72,6 +73,8 @@ class Stage:
     complete: Complete
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     subject: Subject = SUBMISSION
+    # The subject's status when this stage is given up; None: the subject's ``failed``.
+    given_up: Any = None
 
 
 def _validate_work(context: StageContext, submission: Submission) -> Any:
@@ -110,10 +113,21 @@ STAGES: tuple[Stage, ...] = (
     # A release of a period: its tables gathered and protected (disclosure control), then
     # published with their audit, or refused when the audit finds a cell under-protected.
     Stage(publication.STAGE, running=ReleaseStatus.BUILDING,
-          succeeded=ReleaseStatus.PUBLISHED, progress=(10, 100),
+          succeeded=ReleaseStatus.PUBLISHED, progress=(10, 90),
           work=lambda context, release: publication.build(context.database_url, release),
           complete=publication.complete, subject=RELEASE,
           retry=RetryPolicy(max_attempts=3)),
+    # The indicators of a published release (a refused one never gets here: only success
+    # makes the next stage due). A stage of its own rather than part of ``release``: it
+    # reads the cells as stored, exactly what the public reads, so an indicator is a function
+    # of published values by construction, not of the solver's frame; and a failure here is
+    # retried on its own and never withdraws a release whose audit already passed (given up,
+    # the release stays published, with the reason, and its period's indicators stay those
+    # of the previous vintage).
+    Stage(indicators.STAGE, running=None, succeeded=None, progress=(90, 100),
+          work=lambda context, release: indicators.compute(context.database_url, release),
+          complete=indicators.store, subject=RELEASE, retry=RetryPolicy(max_attempts=3),
+          given_up=ReleaseStatus.PUBLISHED),
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
 

@@ -35,6 +35,7 @@ from exchange.auth.policy import Permission
 from exchange.auth.principal import Principal
 from exchange.core.db import get_engine
 from exchange.harmonization.models import Observation
+from exchange.indicators.models import IndicatorValue
 from exchange.publication.models import Release, ReleaseCell
 from exchange.publication.status import ReleaseStatus
 from exchange.regional.models import RegionalObservation
@@ -113,6 +114,24 @@ def _frequency(period: str) -> str | None:
 
 def released(session: Session, query: DataQuery, access: Access, now: datetime) -> Source:
     """Per period, the latest release the caller may see (at ``asOf``, if given)."""
+    return _of_releases(ReleaseCell.__table__, session, query, access, now)  # type: ignore[attr-defined]
+
+
+def indicators(session: Session, query: DataQuery, access: Access, now: datetime) -> Source:
+    """The indicator values of, per period, the latest release the caller may see whose
+    indicators are computed (the ``indicators`` stage follows the release: until it has run,
+    the previous vintage's values answer, as ``/api/v1/indicators/values`` does)."""
+    table = IndicatorValue.__table__  # type: ignore[attr-defined]
+    computed = set(session.execute(sa.select(table.c.release_id).distinct()).scalars())
+    return _of_releases(table, session, query, access, now, eligible=computed)
+
+
+def _of_releases(table: sa.Table, session: Session, query: DataQuery, access: Access,
+                 now: datetime, *, eligible: set[int] | None = None) -> Source:
+    """Rows of ``table`` (a ``release_id`` column, and one per component) of the chosen
+    releases: per period the latest the caller may see, or the one named."""
+    if access.release == HARMONIZED:
+        raise not_implemented(f"{query.flow.id} is computed from releases only.")
     sees_embargoed = access.sees_embargoed
 
     def known_at(r: Release) -> datetime:
@@ -124,6 +143,7 @@ def released(session: Session, query: DataQuery, access: Access, now: datetime) 
             Release.status == ReleaseStatus.PUBLISHED,
             Release.published_at.is_not(None))).all()  # type: ignore[union-attr]
         if (sees_embargoed or _public_at(r) <= now)
+        and (eligible is None or r.id in eligible)
         and (freqs is None or _frequency(r.period) in freqs)
         and query.period.contains(r.period)
         and (query.as_of is None or known_at(r) <= query.as_of)]
@@ -146,7 +166,7 @@ def released(session: Session, query: DataQuery, access: Access, now: datetime) 
     if not chosen:
         raise no_results("No release of this flow matches the query.")
     chosen.sort(key=lambda r: int(r.id or 0))
-    c = ReleaseCell.__table__.c  # type: ignore[attr-defined]
+    c = table.c
     columns: dict[str, sa.ColumnElement[Any]] = {}
     for component in query.flow.structure.components:
         name = _column(component.id)
@@ -157,7 +177,7 @@ def released(session: Session, query: DataQuery, access: Access, now: datetime) 
             columns[component.id] = c[name] if name in c else sa.null()
     stamps = [known_at(r) for r in chosen]
     return Source(
-        table=ReleaseCell.__table__,  # type: ignore[attr-defined]
+        table=table,
         columns=columns,
         where=(c.release_id.in_([r.id for r in chosen]),),
         versions=tuple(f"release/{r.id}" for r in chosen),
@@ -205,8 +225,8 @@ def mixed_movements(session: Session, query: DataQuery, access: Access, now: dat
     return released(session, query, access, now)
 
 
-# Flow id or structure id -> reader. The indicators' flow plugs in with one entry.
-READERS: dict[str, Reader] = {"MIXED_MOVEMENTS": mixed_movements}
+# Flow id or structure id -> reader: one entry per source of rows.
+READERS: dict[str, Reader] = {"MIXED_MOVEMENTS": mixed_movements, "MMX_INDICATORS": indicators}
 
 
 def reader_for(flow: Dataflow) -> Reader:

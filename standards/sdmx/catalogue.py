@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
 
+from standards.indicators import load_indicators
 from standards.loader import DATA_DIR, load_standard, read_data_file
 from standards.model import Code, Codelist, SourceRef, Standard
 
@@ -196,10 +197,53 @@ def mixed_movements_structure(standard: Standard, ref_area: Codelist) -> DataStr
                          for a in standard.attributes))
 
 
-# Builders of the published structures beyond the standard's own DSD, each given the standard
-# and the REF_AREA code list of published data.
+def indicator_structure(standard: Standard, ref_area: Codelist) -> DataStructure:
+    """The indicator DSD as indicators.yaml declares it: FREQ, REF_AREA (states and regions),
+    INDICATOR (a code per definition, with its unit and Regional Action Plan part), the
+    breakdown dimensions (the standard's code lists plus _Z, not applicable), TIME_PERIOD;
+    a decimal OBS_VALUE; UNIT_MEASURE from the indicator units, OBS_STATUS and CONF_STATUS
+    from the standard."""
+    declared = load_indicators()
+    spec = declared.structure
+    indicators = Codelist(
+        id=spec.indicator_codelist_id, version=standard.version,
+        name=dict(spec.indicator_codelist_name),
+        codes=tuple(Code(id=i.id, name=dict(i.name), description=dict(i.description),
+                         source=i.source, properties={"unit": i.unit, "part": i.part})
+                    for i in declared.indicators))
+    dims = standard.dimension
+    breakdowns = tuple(
+        Component(id=b.id, name=dims[b.id].name, codelist=Codelist(
+            id=b.codelist_id, version=standard.version,
+            name=standard.codelists[b.based_on].name,
+            codes=(*standard.codelists[b.based_on].codes, spec.not_applicable)))
+        for b in spec.breakdowns)
+    units = Codelist(id=declared.units_id, version=standard.version,
+                     name=dict(declared.units_name), codes=declared.units)
+    attributes = tuple(
+        Component(id=a, name=standard.attribute[a].name,
+                  codelist=units if a == "UNIT_MEASURE" else standard.attribute[a].codelist)
+        for a in spec.attributes)
+    return DataStructure(
+        id=spec.id, agency=standard.agency, version=standard.version, name=dict(spec.name),
+        description=dict(spec.description),
+        dimensions=(Component(id="FREQ", name=dims["FREQ"].name, codelist=dims["FREQ"].codelist),
+                    Component(id="REF_AREA", name=dims["REF_AREA"].name, codelist=ref_area),
+                    Component(id="INDICATOR", name=dict(spec.indicator_concept),
+                              codelist=indicators),
+                    *breakdowns,
+                    Component(id="TIME_PERIOD", name=dims["TIME_PERIOD"].name,
+                              text_type="ObservationalTimePeriod")),
+        measure=Component(id=spec.measure_id, name=dict(spec.measure_name),
+                          text_type=spec.measure_type),
+        attributes=attributes)
+
+
+# Builders of the published structures, each given the standard and the REF_AREA code list
+# of published data.
 StructureBuilder = Callable[[Standard, Codelist], DataStructure]
-STRUCTURE_BUILDERS: tuple[StructureBuilder, ...] = (mixed_movements_structure,)
+STRUCTURE_BUILDERS: tuple[StructureBuilder, ...] = (mixed_movements_structure,
+                                                    indicator_structure)
 
 
 def build_catalogue(standard: Standard, spec: dict[str, Any]) -> Catalogue:

@@ -126,6 +126,21 @@ def release_table(state: str, period: str, *, seed: int) -> bytes:
     return csv_bytes(frame.filter(pl.col("MEASURE") == RELEASE_MEASURE))
 
 
+def indicator_table(state: str, period: str, *, seed: int) -> bytes:
+    """A state's example quarter cut to what the indicators read and a release protects in
+    seconds: the stock of refugees and asylum-seekers and the asylum-seekers' first-instance
+    decisions (DEC_FI and its parts POS, REJ, CLOSED), all persons (SPEC_NEED _T), sex x age."""
+    from standards import load_standard
+    from standards.example import example_frame
+
+    frame = example_frame(load_standard(), state, period, citizenships=1, seed=seed)
+    return csv_bytes(frame.filter(
+        (pl.col("SPEC_NEED") == "_T")
+        & (((pl.col("MEASURE") == "STOCK") & pl.col("POP_GROUP").is_in(["REF", "ASY"]))
+           | (pl.col("MEASURE").is_in(["DEC_FI", "DEC_FI_POS", "DEC_FI_REJ", "DEC_FI_CLOSED"])
+              & (pl.col("POP_GROUP") == "ASY")))))
+
+
 @pytest.fixture
 def valid_csv(example: pl.DataFrame) -> bytes:
     return csv_bytes(example)

@@ -80,3 +80,23 @@ def test_upgrading_a_database_with_harmonized_data_requeues_it_in_the_new_shape(
                                                          None)
         assert one(sa.text("SELECT harmonized_revision FROM dataset")).scalar() == 0
         assert one(sa.text("SELECT ref_area FROM api_client")).scalar() == "KAZ"
+
+
+def test_releases_published_before_indicators_get_theirs_queued(database_url: str) -> None:
+    """0007 makes the ``indicators`` stage due for every release already published (with an
+    outbox row the sweeper relays); queued, building or refused releases are left alone."""
+    command.upgrade(alembic_config(database_url), "0006")
+    with get_engine(database_url).begin() as connection:
+        for number, status in ((1, "published"), (2, "refused")):
+            connection.execute(sa.text(
+                "INSERT INTO release (period, number, status, attempts, progress, trigger, "
+                "requested_by, standard_version, coverage, created_at, updated_at) VALUES "
+                f"('2026-Q3', {number}, '{status}', 0, 100, 'admin', 'admin-1', '2.0.0', "
+                "'{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    migrate(database_url)
+    with get_engine(database_url).connect() as connection:
+        run = connection.execute
+        assert run(sa.text("SELECT number, next_stage FROM release ORDER BY number")).all() \
+            == [(1, "indicators"), (2, None)]
+        assert run(sa.text("SELECT r.number, o.stage FROM outbox o JOIN release r ON "
+                           "r.id = o.release_id")).all() == [(1, "indicators")]

@@ -74,6 +74,10 @@ EXPECTED: dict[tuple[str, str], tuple[int | set[int], ...] | None] = {
     ("get", "/sdmx/availableconstraint/{flow}/{key}"): (OK,) * 7,
     ("get", "/sdmx/availableconstraint/{flow}/{key}/{provider}"): (OK,) * 7,
     ("get", "/sdmx/availableconstraint/{flow}/{key}/{provider}/{componentID}"): (OK,) * 7,
+    # Public: definitions, and the values of published releases (embargoed ones only for
+    # ``see_embargoed``: the filtering is tested in test_indicators.py).
+    ("get", "/api/v1/indicators"): (OK,) * 7,
+    ("get", "/api/v1/indicators/values"): (OK,) * 7,
     ("get", "/healthz"): (OK,) * 7,
     ("get", "/readyz"): (OK,) * 7,
 }

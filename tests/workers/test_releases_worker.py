@@ -1,7 +1,8 @@
 """A release end to end in the production shape: PostgreSQL (and SQLite) + Redis + a real
 Celery worker. Three states upload, their National Coordinators sign off, the admin asks for
-a release; the worker builds it (the ``release`` stage of the one stage table) and anyone
-reads the protected cells back with their CONF_STATUS."""
+a release; the worker builds it (the ``release`` stage of the one stage table), then computes
+its indicators (the ``indicators`` stage), and anyone reads the protected cells back with
+their CONF_STATUS, and the indicators of the release."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ def test_a_worker_builds_a_release_that_anyone_reads_back(queue_settings, queue_
 
     release = wait_until(built, timeout=180, message=lambda: worker.tail())
     assert release["status"] == "published", release
+
+    def indicators() -> list | None:
+        rows = client.get("/api/v1/indicators/values").json()
+        return rows or None
+
+    rows = wait_until(indicators, timeout=60, message=lambda: worker.tail())
+    assert {r["RELEASE_ID"] for r in rows} == {release["id"]}
+    coverage = {r["REF_AREA"]: r["OBS_VALUE"] for r in rows if r["INDICATOR"] == "COVERAGE"}
+    assert coverage["CENTRAL_ASIA"] == 60.0  # 3 of Central Asia's 5 participants
     cells = pl.DataFrame(client.get(url + "/cells").json())
     assert set(cells["AREA"]) >= {"CENTRAL_ASIA"}
     suppressed = cells.filter(pl.col("CONF_STATUS") != "F")
