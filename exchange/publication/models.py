@@ -50,7 +50,11 @@ class ReleaseCell(ObservationKey, table=True):
     region). Suppressed cells are here with their CONF_STATUS and no value."""
 
     __tablename__ = "release_cell"
-    __table_args__ = (sa.Index("ix_release_cell_release_area", "release_id", "area"),)
+    # The SDMX data API reads a release's cells of an area in series order: the index gives
+    # them sorted (and serves every read by release and area).
+    __table_args__ = (sa.Index("ix_release_cell_series", "release_id", "area", "freq",
+                               "counterpart_area", "pop_group", "spec_need", "measure",
+                               "citizenship", "sex", "age", "period"),)
 
     id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="release.id")
