@@ -8,7 +8,6 @@ import contextlib
 import io
 import json
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,6 @@ import polars as pl
 import pytest
 import sdmx
 import sqlalchemy as sa
-import uvicorn
 from fastapi.testclient import TestClient
 from pysdmx.io import read_sdmx
 from pytest_postgresql.janitor import DatabaseJanitor
@@ -29,7 +27,8 @@ from exchange.core.config import Settings
 from exchange.core.db import get_engine
 from standards.sdmx.catalogue import load_catalogue
 from tests.api.conftest import Account, make_account, prepared_app, release_table
-from tests.conftest import SECRET, free_port, wait_until
+from tests.api.test_hardening import serve as serve_http
+from tests.conftest import SECRET
 
 STATES = ("KAZ", "KGZ", "TJK")
 PERIODS = ("2026-Q2", "2026-Q3")
@@ -272,19 +271,9 @@ def test_released_answers_are_cacheable_and_revalidate(published) -> None:
 
 @contextlib.contextmanager
 def serve(app) -> Iterator[str]:
-    """``app`` served by uvicorn on a free port in this process: real HTTP, real sockets."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 30, "uvicorn did not start")
-    assert server.started, "uvicorn stopped while starting"
-    try:
-        yield f"http://127.0.0.1:{port}/sdmx"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    """``app`` served by uvicorn on a free port (real HTTP, real sockets): the SDMX base URL."""
+    with serve_http(app) as base:
+        yield f"{base}/sdmx"
 
 
 def _sdmx1_dsd():
