@@ -6,6 +6,9 @@ invalidating (a new release makes new keys). In-process LRU on the embedded defa
 when several API processes share the load (``MMX_CACHE_URL=redis://…``). Only public answers
 are kept; unprotected (harmonized) and per-caller answers never are.
 
+Entries are kept gzip-compressed (SDMX-ML compresses about twentyfold): the bytes most callers
+take as they are (``Accept-Encoding: gzip``), and more answers fit.
+
 A cache that cannot be reached does not fail the request: the answer is built from the
 database and the failure logged.
 """
@@ -71,10 +74,8 @@ class RedisCache:
 
     def get(self, key: str) -> bytes | None:
         try:
-            body = self.client.get(self.PREFIX + key)
-            if body is not None:
-                self.client.expire(self.PREFIX + key, TTL_SECONDS)
-            return body  # type: ignore[return-value]
+            # One round trip: read it and push its expiry back.
+            return self.client.getex(self.PREFIX + key, ex=TTL_SECONDS)  # type: ignore[return-value]
         except redis.RedisError as exc:
             log.warning("response cache unavailable: %s", exc)
             return None

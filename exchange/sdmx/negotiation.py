@@ -128,3 +128,13 @@ def language(accept_language: str | None) -> str:
         if primary == "*":
             return "en"
     return "en"
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether the caller takes a gzip-compressed body (``Accept-Encoding``)."""
+    if not accept_encoding:
+        return False
+    for coding, _q, _pos in _media_ranges(accept_encoding):
+        if coding in ("gzip", "x-gzip", "*"):
+            return True
+    return False

@@ -269,6 +269,30 @@ def test_released_answers_are_cacheable_and_revalidate(published) -> None:
     assert "immutable" in named.headers["cache-control"]
 
 
+def test_answers_are_gzip_encoded_for_callers_that_take_it(published) -> None:
+    """Compressed on the way out and in the cache; the same bytes once decoded, for callers
+    that take gzip and those that do not (served from the cache after the first)."""
+    client = published.client
+    url = f"{FLOW}/{KAZ_TOTALS}"
+    for attempt in ("built", "cached"):
+        zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+        plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        assert zipped.status_code == plain.status_code == 200, attempt
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "content-encoding" not in plain.headers
+        assert "Accept-Encoding" in zipped.headers["vary"]
+        assert zipped.headers["etag"] != plain.headers["etag"]
+
+        def body(answer) -> str:  # the message without its per-answer header
+            text = answer.text
+            return text[text.index("<mes:DataSet"):]
+
+        assert body(zipped) == body(plain) and "<Obs " in body(plain)
+    tag = zipped.headers["etag"]
+    assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}
+                      ).status_code == 304
+
+
 @contextlib.contextmanager
 def serve(app) -> Iterator[str]:
     """``app`` served by uvicorn on a free port (real HTTP, real sockets): the SDMX base URL."""
