@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
+
+import polars as pl
 
 from standards.sdmx import ml
 from standards.sdmx.data_set import DataSet, Row, chunked
@@ -47,7 +50,9 @@ def structure_specific(ds: DataSet, *, message_id: str, prepared: datetime | Non
             + f'<mes:DataSet ss:dataScope="DataStructure" xsi:type="ns1:DataSetType" '
             f'ss:structureRef={ml.attr(ds.structure_id)} action="Information"'
             f'{_valid_from(ds)}>')
-    return chunked(_ss_body(ds, head))
+    if ds.layout.flat or not ds.detail.observations:
+        return chunked(_ss_body(ds, head))
+    return _ss_series_body(ds, head)
 
 
 def _pairs(ids: tuple[str, ...], row: Row, positions: tuple[int, ...]) -> str:
@@ -83,6 +88,64 @@ def _ss_body(ds: DataSet, head: str) -> Iterator[str]:
                 continue
             yield opening + ">" + "".join(obs(r) for r in rows) + "</Series>"
     yield "</mes:DataSet></mes:StructureSpecificData>"
+
+
+# Rows written together by the columnar writer.
+BATCH_ROWS = 5000
+_XML_SPECIAL = (["&", "<", ">", '"'], ["&amp;", "&lt;", "&gt;", "&quot;"])
+
+
+def _piece(name: str, escape: bool) -> pl.Expr:
+    """`` NAME="value"`` (escaped if ``escape``), or nothing when the value is null."""
+    column = pl.col(name).str.replace_many(*_XML_SPECIAL) if escape else pl.col(name)
+    return pl.when(column.is_not_null()).then(
+        pl.concat_str([pl.lit(f' {name}="'), column, pl.lit('"')])).otherwise(pl.lit(""))
+
+
+def _ss_series_body(ds: DataSet, head: str) -> Iterator[str]:
+    """The series body written a batch of rows at a time as columns (polars): the same text as
+    ``_ss_body`` (a test holds them equal) at a fraction of the time, since a state-quarter is
+    12,600 one-observation series."""
+    yield head
+    lay = ds.layout
+    ids = [c.id for c in ds.structure.components]
+    series = [ids[i] for i in lay.series]
+    attributes = [ids[i] for i in lay.attributes] if ds.detail.attributes else []
+
+    def pieces(escape: bool) -> tuple[pl.Expr, pl.Expr]:
+        opening = pl.concat_str([pl.lit("<Series"), *(_piece(c, escape) for c in series),
+                                 pl.lit(">")])
+        obs = pl.concat_str([pl.lit("<Obs"), _piece(ids[lay.observation[0]], escape),
+                             _piece(ids[lay.value], escape),
+                             *(_piece(c, escape) for c in attributes), pl.lit("/>")])
+        return opening, obs
+
+    # Codes never hold XML's special characters, so escaping is skipped unless a batch has one.
+    plain, escaped = pieces(False), pieces(True)
+    special = pl.any_horizontal(pl.all().str.contains(r'[&<>"]')).any()
+    rows = iter(ds.rows)
+    previous: dict[str, str | None] | None = None
+    while batch := list(islice(rows, BATCH_ROWS)):
+        frame = pl.DataFrame({name: pl.Series(name, column, dtype=pl.String, strict=False)
+                              for name, column in zip(ids, zip(*batch, strict=True),
+                                                      strict=True)})
+        changed = pl.any_horizontal([
+            pl.col(c).ne_missing(pl.col(c).shift(1, fill_value=(previous or {}).get(c)))
+            for c in series])
+        if previous is None:  # the message's first row opens the first series
+            start = pl.int_range(pl.len()).eq(0)
+            new = start | changed
+            close = pl.when(start).then(pl.lit("")).otherwise(pl.lit("</Series>"))
+        else:
+            new, close = changed, pl.lit("</Series>")
+        opening, obs = escaped if frame.select(special).item() else plain
+        lines = frame.select(pl.when(new).then(pl.concat_str([close, opening, obs]))
+                             .otherwise(obs).str.join("")).item()
+        yield lines
+        last = frame.row(-1, named=True)
+        previous = {c: last[c] for c in series}
+    yield ("</Series>" if previous is not None else "") \
+        + "</mes:DataSet></mes:StructureSpecificData>"
 
 
 def generic(ds: DataSet, *, message_id: str, prepared: datetime | None = None
