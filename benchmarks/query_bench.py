@@ -128,8 +128,9 @@ class Figure:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
-def drive(base: str, name: str, paths: list[str], headers: dict[str, str]) -> Figure:
-    """``paths`` asked by THREADS threads, each taking the next path (each asked once)."""
+def drive(base: str, name: str, paths: list[str], headers: dict[str, str],
+          threads: int = THREADS) -> Figure:
+    """``paths`` asked by ``threads`` threads, each taking the next path (each asked once)."""
     todo = iter(paths)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -157,11 +158,11 @@ def drive(base: str, name: str, paths: list[str], headers: dict[str, str]) -> Fi
                             print(f"  {name}: {response.status_code} on {path}",
                                   file=sys.stderr)
 
-    threads = [threading.Thread(target=work) for _ in range(THREADS)]
+    workers = [threading.Thread(target=work) for _ in range(threads)]
     started = time.perf_counter()
-    for thread in threads:
+    for thread in workers:
         thread.start()
-    for thread in threads:
+    for thread in workers:
         thread.join()
     return Figure(name, len(latencies), time.perf_counter() - started, latencies, failures[0],
                   statistics.median(sizes) if sizes else 0)
@@ -175,6 +176,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="4 states x 8 quarters and few requests: checks the wiring")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help=f"requests in flight at once (default {THREADS}; the API runs 2 "
+                        "processes)")
     args = parser.parse_args()
     standard = load_standard()
     members = sorted(standard.region_members(REGION))
@@ -209,14 +213,15 @@ def main() -> int:
                     "&detail=serieskeysonly" for s, p in reversed(state_quarters)]
             headers = {"Accept": "*/*", "Accept-Encoding": "gzip"}
             half = max(1, requests // 2)
-            figures = [drive(exchange.base, "trivial", ["/healthz"] * requests, headers)]
-            figures.append(drive(exchange.base, "state-quarter", one[:half], headers))
-            figures.append(drive(exchange.base, "region-8q", region[:half], headers))
-            figures.append(drive(exchange.base, "serieskeysonly", keys[:half], headers))
+            n = args.threads
+            figures = [drive(exchange.base, "trivial", ["/healthz"] * requests, headers, n)]
+            figures.append(drive(exchange.base, "state-quarter", one[:half], headers, n))
+            figures.append(drive(exchange.base, "region-8q", region[:half], headers, n))
+            figures.append(drive(exchange.base, "serieskeysonly", keys[:half], headers, n))
             for name, paths in (("state-quarter", one), ("region-8q", region),
                                 ("serieskeysonly", keys)):
                 figures.append(drive(exchange.base, f"{name}-cached", [paths[0]] * requests,
-                                     headers))
+                                     headers, n))
         finally:
             exchange.stop()
             redis.stop()
@@ -238,7 +243,8 @@ def main() -> int:
     }
     for name, ok in checks.items():
         print(f"{'met' if ok else 'MISSED':>7}  {name}")
-    print(f"(median of trivial latency {statistics.median(figures[0].latencies) * 1000:.1f} ms)")
+    print(f"({args.threads} requests in flight; median of trivial latency "
+          f"{statistics.median(figures[0].latencies) * 1000:.1f} ms)")
     return 0 if checks["no failures"] else 1
 
 
