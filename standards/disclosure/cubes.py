@@ -66,6 +66,7 @@ class Cubes:
         self.key_order = np.argsort(self.keys)
         self.sorted_keys = self.keys[self.key_order]
         self.values = table.values
+        self.costs = table.costs
         fixed = table.array("FIXED")
         kind = table.array("KIND")
         self.frozen = (fixed == KNOWN) | (kind == EARLIER_KNOWN)
@@ -164,7 +165,7 @@ class Cubes:
                 continue
             up, down = self._room(cells, coefs)
             new = ~unknown[cells]
-            cost = float(self.values[cells][new].sum() + 1e-3 * new.sum())
+            cost = float(self.costs[cells][new].sum() + 1e-3 * new.sum())
             found = Direction(cells, coefs, up, down, cost)
             for name, fits in (("both", up >= need_up - _TOL and down >= need_down - _TOL),
                                ("up", up >= need_up - _TOL),
@@ -187,7 +188,7 @@ class Cubes:
         return bool(up >= need_up - _TOL and down >= need_down - _TOL)
 
     def _proxy(self, cells: np.ndarray, unknown: np.ndarray) -> float:
-        return float(self.values[cells][~unknown[cells]].sum())
+        return float(self.costs[cells][~unknown[cells]].sum())
 
     def _build(self, cell: int, dims: list[int], combo: tuple
                ) -> tuple[np.ndarray, np.ndarray] | None:

@@ -78,6 +78,11 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
                          signature=signature)
     table = history.link(table, previous, standard=standard, parameters=parameters,
                          states_of=states_of)
+    if merged.of:
+        table.vars = table.vars.with_columns(
+            pl.when(pl.col("RELEASE") == 0).then(pl.col(AREA).replace_strict(
+                merged.copies(), default=1, return_dtype=pl.Int64)).otherwise(1)
+            .alias(tables.COPIES))
     auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
                       seconds=parameters.release_seconds)
     outcome = suppress(table, parameters, auditor)

@@ -37,6 +37,13 @@ class Twins:
     regions: dict[str, tuple[str, ...]]
     of: dict[str, str]
 
+    def copies(self) -> dict[str, int]:
+        """Representative -> how many regions it stands for (itself and its twins)."""
+        out: dict[str, int] = {}
+        for rep in self.of.values():
+            out[rep] = out.get(rep, 1) + 1
+        return out
+
     def spread(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``frame`` (rows keyed by AREA) with each representative's rows repeated for its
         twins, in the order of ``frame``'s key when sorted again by the caller."""
