@@ -68,6 +68,7 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
     cells = _prepared(cells, key)
     merged = twins.find(cells, regions)
     cells, regions = merged.cells, merged.regions
+    previous = [merged.earlier(r) for r in previous]
     states_of = tables.states_of(regions)
     classified = primary.classify(cells, dims=dims, parameters=parameters,
                                   states_of=states_of, consent=consent)

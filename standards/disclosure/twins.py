@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from standards.disclosure.release import AREA
+from standards.disclosure.release import AREA, Release
 from standards.disclosure.table import states_of
 
 
@@ -36,6 +36,30 @@ class Twins:
     cells: pl.DataFrame
     regions: dict[str, tuple[str, ...]]
     of: dict[str, str]
+
+    def earlier(self, release: Release) -> Release:
+        """``release`` (an earlier one of the period) with the twins' cells left out where
+        they are the representative's, cell for cell (same coverage, values and statuses):
+        then they are one quantity, linked to the representative's cell of this release
+        (``history``). Where they differ (another coverage then, or a release protected
+        without merging that hid a cell in one region only) they stay apart: separate
+        earlier quantities, audited as they are."""
+        drop: list[str] = []
+        cells = release.cells
+        others = [c for c in cells.columns if c != AREA]
+        for twin, rep in sorted(self.of.items()):
+            if twin not in release.coverage or rep not in release.coverage:
+                continue
+            if set(release.coverage[twin]) != set(release.coverage[rep]):
+                continue
+            mine = cells.filter(pl.col(AREA) == twin).drop(AREA).sort(others, nulls_last=True)
+            theirs = cells.filter(pl.col(AREA) == rep).drop(AREA).sort(others, nulls_last=True)
+            if mine.equals(theirs):
+                drop.append(twin)
+        if not drop:
+            return release
+        return Release(cells=cells.filter(~pl.col(AREA).is_in(drop)),
+                       coverage={r: s for r, s in release.coverage.items() if r not in drop})
 
     def copies(self) -> dict[str, int]:
         """Representative -> how many regions it stands for (itself and its twins)."""
