@@ -318,3 +318,23 @@ def test_regions_that_are_the_same_numbers_are_protected_once(standard: Standard
     again = protect(cells, standard=standard, parameters=parameters, regions=regions,
                     consent=consent, previous=[Release.from_protected(out, flat)])
     assert again.ok and again.cells.equals(out.cells)
+
+
+def test_blocks_too_big_for_the_exact_model_get_directions(
+        standard: Standard, parameters: Parameters, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every block made "too big" for the exact model: each cell that needs protection gets a
+    protecting direction (certified), the backward pass publishes again what nothing needs,
+    and the result still keeps every level by the LP written here."""
+    from standards.disclosure import secondary
+
+    monkeypatch.setattr(secondary, "EXACT_VARS", 0)
+    cover = {"R": ("A", "B", "C")}
+    out = protect(release_cells(MANY, cover), standard=standard, parameters=parameters,
+                  regions=cover, consent={"A": True, "B": True, "C": False})
+    assert out.ok and out.solver.startswith("cubes")
+    hidden = out.audit.filter(pl.col("RELEASE") == 0)
+    found = intervals([(out.cells, cover)],
+                      [(0, r["AREA"], r["SEX"], r["AGE"]) for r in hidden.iter_rows(named=True)])
+    for r in hidden.iter_rows(named=True):
+        low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
+        assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r
