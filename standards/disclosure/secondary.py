@@ -17,15 +17,19 @@ Blocks of more than ``EXACT_VARS`` free variables skip the exact model: each of 
 that needs protection gets a protecting direction (``cubes``: the cells that move with it
 without changing any published total), largest requirement first, and the direction is kept
 as the cell's certificate, so the audit needs no LP for it; the greedy completes the block's
-constraints. After ``max_rounds`` rounds of cuts, what the audit still finds is mended the
-same way (a direction per failing cell, certified; the greedy on the cuts of cells without
-one; only adding, so it ends), until the audit passes or nothing more can be suppressed.
+constraints. After ``max_rounds`` rounds of cuts, the greedy meets the audit's cuts (a cell
+or two per failing cell: few persons, but each round re-audits the components it touched,
+without certificates) while the release has used less than ``CUT_SHARE`` of
+``release_seconds``; what the audit still finds after that is mended by directions (one per
+failing cell, certified, so the next audits are quick; the greedy on the cuts of cells without
+one). Both only add, so the loop ends: when the audit passes or nothing more can be hidden.
 
 Directions overprotect (a whole cube per cell, GHMITER's known weakness), so a passing
-pattern gets a backward pass (``_backward``): the cells added for directions that the
-constraints and cuts do not need are published again, most persons first, and the audit runs
-again; cells it then finds failing get the removed cells of their directions back, and if
-that does not pass in a few tries every removed cell comes back (the pattern that passed).
+pattern gets a backward pass (``_backward``, while less than ``BACKWARD_SHARE`` of the time is
+spent): the cells added for directions that the constraints and cuts do not need are
+published again, most persons first, and the audit runs again; its new cuts are met by the
+greedy (late tries: every removed cell a cut names comes back), for ``BACKWARD_TRIES`` tries;
+a pattern that does not pass, or hides no fewer persons, is dropped for the one that passed.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ EXACT_VARS = 5000
 CUT_SHARE = 0.3
 # Tries of the backward pass before it gives up (and keeps the pattern that passed).
 BACKWARD_TRIES = 6
+# No backward pass once this share of ``release_seconds`` is spent: it only saves persons, and
+# an audit cut short by the deadline would throw its work away (the passing pattern is kept).
 BACKWARD_SHARE = 0.6
 log = logging.getLogger("mmx.disclosure")
 
