@@ -20,7 +20,7 @@ the Americas outside MERCOSUR (a single region, no sub-region); about a third of
 Two patterns of the same release, each timed in its phases (primary, secondary, audit):
 
 * optimised: ``standards.disclosure.protect`` (primary, secondary by SciPy's milp with audit
-  cuts, LP audit);
+  cuts, protecting directions for what the exact model cannot finish, LP audit);
 * naive: the package's primary classification, then, for every relation (a total and its
   parts) with exactly one unknown cell that must be protected, the smallest published sibling
   is suppressed, until no such relation is left; the pattern is then audited by the package's
@@ -30,17 +30,23 @@ Targets (issue 11, section 4): the release is built in under 60 s; the optimised
 at least 20% fewer persons by secondary suppression than the naive one; the naive baseline's
 audit failures are reported.
 
-Measured (2 cores, shared with a test run; issue 11's note):
+Measured (2 cores, shared with other helpers' runs; issue 11, branch sdc2, before = main
+f5c1fdc in the same session):
 
-* ``--states 3 --measures NATZ`` (4,960 cells): optimised 55.7 s (audit 32.0 s), audit passes,
-  154,958 persons hidden by secondary suppression; naive 3.8 s, 91,053 persons, 521 of 3,668
-  audited cells fail.
-* ``--states 20 --measures NATZ`` (29,440 cells): optimised 135.7 s (secondary 32.6 s, audit
-  102.8 s), audit passes, 282,736 persons; naive 20.9 s, 229,307 persons, 2,087 of 13,648 fail.
-* The default (20 states, full tables: 1,308,360 cells, a quarter of them counts of 1-4) is
-  beyond the method: 3 states with one country of origin (22,170 cells) took more than 20
-  minutes before the audit's LPs were warm-started; ``protect`` now gives up after
-  ``release_seconds`` (privacy.yaml) and the release is refused, never published unproven.
+* ``--states 3 --measures NATZ`` (4,960 cells): optimised 58.2 s (secondary 24.6 s, audit
+  33.6 s; before 59.9 s), audit passes, 154,958 persons hidden by secondary suppression (the
+  same pattern as before); naive 3.8 s, 91,053 persons, 521 of 3,668 audited cells fail.
+* ``--states 20 --measures NATZ`` (29,440 cells): optimised 139.1 s (secondary 32.7 s, audit
+  105.8 s; before 148.6 s), audit passes, 284,340 persons (before 282,736); naive 26.5 s,
+  229,307 persons, 2,087 of 13,648 fail. The optimised pattern hides more persons than the
+  naive one here because the naive one is not safe: the 20% target is missed on both.
+* ``--states 3`` (full tables, 221,700 cells, a quarter of them counts of 1-4), optimised
+  only: refused after 626 s (4 audit rounds; directions took over at round 3 and 11,524
+  cells were still unproven when ``release_seconds`` ran out). The default (20 states,
+  1,308,360 cells) was not run: six times bigger again.
+* Not from this script: the real Central Asia release of three states with full tables
+  (38,772 cells, three regions that are the same numbers) passes in 263 s (it was refused at
+  600 s), hiding 1,485,288 persons in all its published regions (see README "Releases").
 """
 
 from __future__ import annotations

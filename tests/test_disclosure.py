@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
-from standards.disclosure import Parameters, Release, load_parameters, protect
+from standards.disclosure import Parameters, Release, load_parameters, protect, twins
 from standards.loader import DATA_DIR
 from standards.model import Standard
 from tests.disclosure_tables import area_rows, intervals, release_cells
@@ -280,3 +280,61 @@ def test_running_twice_gives_the_same_release(standard: Standard,
                      parameters=parameters, regions=cover, consent=consent)
     assert first.cells.equals(second.cells)
     assert first.audit.equals(second.audit)
+
+
+def test_regions_that_are_the_same_numbers_are_protected_once(standard: Standard,
+                                                              parameters: Parameters) -> None:
+    """R, S and W are three names of the same sum when only A, B and C report (W = R + C,
+    and C is already in R); P (A and B) is another sum. R, S and W are protected once (R, the
+    innermost, stands for them) and get the same statuses; each keeps its own audit rows, and
+    an LP written here over the whole release, all four regions included, shows every hidden
+    cell keeps its level: hiding S's copy of a cell and publishing R's would give it away."""
+    flat = {"R": ("A", "B", "C"), "S": ("A", "B", "C"), "W": ("A", "B", "C"), "P": ("A", "B")}
+    regions = {"R": ("A", "B", "C"), "S": ("A", "B", "C"), "W": ("R", "C"), "P": ("A", "B")}
+    consent = {"A": True, "B": True, "C": False}
+    cells = release_cells({"A": A, "B": B, "C": C}, flat)
+    merged = twins.find(cells, regions)
+    assert merged.of == {"S": "R", "W": "R"}
+    assert merged.regions == {"R": ("A", "B", "C"), "P": ("A", "B")}
+    out = protect(cells, standard=standard, parameters=parameters, regions=regions,
+                  consent=consent)
+    assert out.ok
+    by_area = {a: {(r["SEX"], r["AGE"]): r["CONF_STATUS"]
+                   for r in out.cells.filter(pl.col("AREA") == a).iter_rows(named=True)}
+               for a in flat}
+    assert by_area["R"] == by_area["S"] == by_area["W"] and len(by_area["R"]) == 9
+    assert by_area["R"]["F", "_T"] == "O"  # C makes most of the women: dominance
+    audit = out.audit.drop("AREA")
+    rows = {a: audit.filter(out.audit["AREA"] == a) for a in ("R", "S", "W")}
+    assert rows["R"].height and rows["R"].equals(rows["S"]) and rows["R"].equals(rows["W"])
+    hidden = out.audit.filter(pl.col("RELEASE") == 0)
+    found = intervals([(out.cells, flat)],
+                      [(0, r["AREA"], r["SEX"], r["AGE"]) for r in hidden.iter_rows(named=True)])
+    for r in hidden.iter_rows(named=True):
+        low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
+        assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r
+    # Released again with the first as an earlier release: the twins' earlier cells are the
+    # representative's, one quantity each, and the release passes with the same statuses.
+    again = protect(cells, standard=standard, parameters=parameters, regions=regions,
+                    consent=consent, previous=[Release.from_protected(out, flat)])
+    assert again.ok and again.cells.equals(out.cells)
+
+
+def test_blocks_too_big_for_the_exact_model_get_directions(
+        standard: Standard, parameters: Parameters, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every block made "too big" for the exact model: each cell that needs protection gets a
+    protecting direction (certified), the backward pass publishes again what nothing needs,
+    and the result still keeps every level by the LP written here."""
+    from standards.disclosure import secondary
+
+    monkeypatch.setattr(secondary, "EXACT_VARS", 0)
+    cover = {"R": ("A", "B", "C")}
+    out = protect(release_cells(MANY, cover), standard=standard, parameters=parameters,
+                  regions=cover, consent={"A": True, "B": True, "C": False})
+    assert out.ok and out.solver.startswith("cubes")
+    hidden = out.audit.filter(pl.col("RELEASE") == 0)
+    found = intervals([(out.cells, cover)],
+                      [(0, r["AREA"], r["SEX"], r["AGE"]) for r in hidden.iter_rows(named=True)])
+    for r in hidden.iter_rows(named=True):
+        low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
+        assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r

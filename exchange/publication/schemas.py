@@ -32,7 +32,8 @@ class ReleaseOut(BaseModel):
     embargo_until: datetime | None
     standard_version: str
     solver: str | None = Field(description="How secondary suppression was solved: `milp` "
-                               "(exact) or `greedy` (the fallback past the time limit).")
+                               "(exact), `cubes` (protecting directions) and/or `greedy` "
+                               "(the fallback), joined by `+`.")
     audit_ok: bool | None
     cells_published: int | None
     cells_suppressed: int | None

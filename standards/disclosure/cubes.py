@@ -57,7 +57,16 @@ class Cubes:
             current[c].rank("dense").cast(pl.Int64).to_numpy() for c in self.key])
         self.codes = codes
         self.index = {tuple(row): i for i, row in enumerate(codes.tolist())}
+        # Cells as mixed-radix numbers of their codes (``_build``).
+        sizes = [int(m) + 1 for m in (codes.max(axis=0) if codes.size else codes.sum(axis=0))]
+        if np.prod(np.array(sizes, dtype=float)) >= 2.0 ** 62:
+            raise ValueError("cubes: too many codes to number the cells in 64 bits")
+        self.radix = np.cumprod(np.r_[1, sizes[:-1]]).astype(np.int64)
+        self.keys = codes @ self.radix
+        self.key_order = np.argsort(self.keys)
+        self.sorted_keys = self.keys[self.key_order]
         self.values = table.values
+        self.costs = table.costs
         fixed = table.array("FIXED")
         kind = table.array("KIND")
         self.frozen = (fixed == KNOWN) | (kind == EARLIER_KNOWN)
@@ -156,7 +165,7 @@ class Cubes:
                 continue
             up, down = self._room(cells, coefs)
             new = ~unknown[cells]
-            cost = float(self.values[cells][new].sum() + 1e-3 * new.sum())
+            cost = float(self.costs[cells][new].sum() + 1e-3 * new.sum())
             found = Direction(cells, coefs, up, down, cost)
             for name, fits in (("both", up >= need_up - _TOL and down >= need_down - _TOL),
                                ("up", up >= need_up - _TOL),
@@ -179,33 +188,33 @@ class Cubes:
         return bool(up >= need_up - _TOL and down >= need_down - _TOL)
 
     def _proxy(self, cells: np.ndarray, unknown: np.ndarray) -> float:
-        return float(self.values[cells][~unknown[cells]].sum())
+        return float(self.costs[cells][~unknown[cells]].sum())
 
     def _build(self, cell: int, dims: list[int], combo: tuple
                ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The product of one kernel vector per dimension, checked against every relation."""
-        base = self.codes[cell]
-        corners = [(base.copy(), 1.0)]
-        for d, (members, coefs) in zip(dims, combo, strict=True):
-            codes = self.codes[members, d]
-            corners = [(np.where(np.arange(base.size) == d, code, key), sign * c)
-                       for key, sign in corners for code, c in zip(codes.tolist(),
-                                                                   coefs.tolist(), strict=True)]
-        cells = []
-        for key, _ in corners:
-            found = self.index.get(tuple(key.tolist()))
-            if found is None:
-                return None
-            cells.append(found)
-        cells_arr = np.array(cells)
-        coefs_arr = np.array([s for _, s in corners])
-        if np.unique(cells_arr).size != cells_arr.size:
+        """The product of one kernel vector per dimension, checked against every relation.
+
+        Vectorised (it runs for every combination of every cell: per-corner Python was most
+        of the protection's time): a cell is a mixed-radix number of its codes, the corners
+        are one broadcast sum of per-dimension steps, looked up by ``searchsorted``."""
+        offsets = np.zeros(1, dtype=np.int64)
+        coefs = np.ones(1)
+        for d, (members, factors) in zip(dims, combo, strict=True):
+            step = (self.codes[members, d] - self.codes[cell, d]) * self.radix[d]
+            offsets = (offsets[:, None] + step[None, :]).ravel()
+            coefs = (coefs[:, None] * np.asarray(factors, dtype=float)[None, :]).ravel()
+        wanted = self.keys[cell] + offsets
+        pos = np.minimum(np.searchsorted(self.sorted_keys, wanted), self.sorted_keys.size - 1)
+        if not (self.sorted_keys[pos] == wanted).all():
+            return None
+        cells = self.key_order[pos]
+        if np.unique(cells).size != cells.size:
             return None
         # Every equation (this release's and earlier ones') must be unchanged.
-        rows, weights = _gather(self.eq_cols, cells_arr, coefs_arr)
+        rows, weights = _gather(self.eq_cols, cells, coefs)
         if rows.size and np.any(np.abs(np.bincount(rows, weights=weights)) > 1e-9):
             return None
-        return cells_arr, coefs_arr
+        return cells, coefs
 
     def _room(self, cells: np.ndarray, coefs: np.ndarray) -> tuple[float, float]:
         """How far the first cell can go up and down along the direction: values stay >= 0,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from standards.disclosure import history, primary
+from standards.disclosure import history, primary, twins
 from standards.disclosure import table as tables
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.parameters import Parameters
@@ -58,13 +58,17 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
     member states and sub-regions. ``previous``: earlier releases of the same period.
 
     Returns the cells sorted by key (see ``Protected``). Deterministic: the same input gives
-    the same output, as long as the exact model finishes within its time limit.
+    the same output, as long as the exact model finishes within its time limit. Regions that
+    are the same numbers (``twins``) are protected once and share their statuses.
     """
     started = time.perf_counter()
     key = key_columns(standard)
     dims = [c for c in key if c != AREA]
     input_columns = [c for c in cells.columns]
     cells = _prepared(cells, key)
+    merged = twins.find(cells, regions)
+    cells, regions = merged.cells, merged.regions
+    previous = [merged.earlier(r) for r in previous]
     states_of = tables.states_of(regions)
     classified = primary.classify(cells, dims=dims, parameters=parameters,
                                   states_of=states_of, consent=consent)
@@ -75,11 +79,18 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
                          signature=signature)
     table = history.link(table, previous, standard=standard, parameters=parameters,
                          states_of=states_of)
+    if merged.of:
+        table.vars = table.vars.with_columns(
+            pl.when(pl.col("RELEASE") == 0).then(pl.col(AREA).replace_strict(
+                merged.copies(), default=1, return_dtype=pl.Int64)).otherwise(1)
+            .alias(tables.COPIES))
     auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
                       seconds=parameters.release_seconds)
     outcome = suppress(table, parameters, auditor)
-    out = _statuses(table, outcome.unknown, input_columns)
+    out = merged.spread(_statuses(table, outcome.unknown, input_columns)).sort(key)
     audit = _audit_frame(table, outcome.audit, key)
+    audit = pl.concat([merged.spread(audit.filter(pl.col("RELEASE") == 0)),
+                       audit.filter(pl.col("RELEASE") > 0)]).sort("RELEASE", *key)
     total = time.perf_counter() - started
     return Protected(
         cells=out, audit=audit,

@@ -72,8 +72,10 @@ class Protected:
     null) and ``PUBLISHED`` (the row appears in the release: false for national cells of states
     without consent). ``audit``: one row per suppressed or unpublished cell the audit looked at
     (see ``standards.disclosure.audit``). ``ok``: every audited cell met its protection level;
-    a release that is not ok must not be published. ``solver``: ``milp`` (the exact model
-    decided every block), ``greedy`` (the fallback decided every block) or ``milp+greedy``.
+    a release that is not ok must not be published. ``solver``: the methods that chose
+    suppressions, joined by ``+`` in this order: ``milp`` (the exact model), ``cubes``
+    (protecting directions, for blocks too big for it or late audit failures), ``greedy``
+    (the fallback past the time limit, and the greedy on the audit's cuts).
     ``timings``: seconds spent in ``primary``, ``secondary``, ``audit`` (and ``total``).
     ``timed_out``: the audit had not proven every cell when ``release_seconds`` ran out (then
     ``ok`` is false: the release must not be published).

@@ -11,9 +11,25 @@ the blocks it touches are solved again, for at most ``max_rounds`` rounds.
 ``time_limit_seconds`` is the exact model's budget over all blocks, handed out in order of
 block size (smallest first, so one hard block cannot starve the others): a block gets the
 budget left times its share of the cells left, at least ``MIN_BLOCK_SECONDS``. A block HiGHS
-does not finish in its time falls back to the LP-guided greedy (``greedy.heuristic``); after
-``max_rounds`` rounds the pure greedy mends what the audit still finds (it only adds, so it
-ends), until the audit passes or nothing more can be suppressed.
+does not finish in its time falls back to the LP-guided greedy (``greedy.heuristic``).
+
+Blocks of more than ``EXACT_VARS`` free variables skip the exact model: each of their cells
+that needs protection gets a protecting direction (``cubes``: the cells that move with it
+without changing any published total), largest requirement first, and the direction is kept
+as the cell's certificate, so the audit needs no LP for it; the greedy completes the block's
+constraints. After ``max_rounds`` rounds of cuts, the greedy meets the audit's cuts (a cell
+or two per failing cell: few persons, but each round re-audits the components it touched,
+without certificates) while the release has used less than ``CUT_SHARE`` of
+``release_seconds``; what the audit still finds after that is mended by directions (one per
+failing cell, certified, so the next audits are quick; the greedy on the cuts of cells without
+one). Both only add, so the loop ends: when the audit passes or nothing more can be hidden.
+
+Directions overprotect (a whole cube per cell, GHMITER's known weakness), so a passing
+pattern gets a backward pass (``_backward``, while less than ``BACKWARD_SHARE`` of the time is
+spent): the cells added for directions that the constraints and cuts do not need are
+published again, most persons first, and the audit runs again; its new cuts are met by the
+greedy (late tries: every removed cell a cut names comes back), for ``BACKWARD_TRIES`` tries;
+a pattern that does not pass, or hides no fewer persons, is dropped for the one that passed.
 """
 
 from __future__ import annotations
@@ -41,6 +57,16 @@ MIN_BLOCK_SECONDS = 0.2
 # Exact LPs for uncertified cells per audit round (beyond: mended without one), and rounds.
 FAILURE_LPS = 3000
 MAX_ROUNDS = 60
+# Blocks with more free variables than this use directions instead of the exact model.
+EXACT_VARS = 5000
+# Rounds of the greedy on the audit's cuts while the release has used less than this share of
+# ``release_seconds``; directions (certified, quick to audit, more persons) after.
+CUT_SHARE = 0.3
+# Tries of the backward pass before it gives up (and keeps the pattern that passed).
+BACKWARD_TRIES = 6
+# No backward pass once this share of ``release_seconds`` is spent: it only saves persons, and
+# an audit cut short by the deadline would throw its work away (the passing pattern is kept).
+BACKWARD_SHARE = 0.6
 log = logging.getLogger("mmx.disclosure")
 
 
@@ -122,16 +148,22 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     deadline: a pattern not proven by then is refused (``Outcome.timed_out``)."""
     started = time.perf_counter()
     audit_seconds = 0.0
-    values = table.values
+    # What a hidden cell costs: its persons, once per published copy (``Table.costs``).
+    values = table.costs
     always = table.array("FIXED") == SUPPRESSED
     constraints = from_relations(table)
     selected = np.zeros(table.size, dtype=bool)
     budget = [parameters.time_limit_seconds]
     used: set[str] = set()
     counts = [0, 0]
+    mender = Mender(table, constraints)
+    certificates: dict[int, list[Direction]] = {}
+    for_directions = np.zeros(table.size, dtype=bool)  # hidden for a direction: may go back
 
     def solve(todo: list[Block], exact: bool) -> None:
         fallback: list[Block] = []
+        big = [b for b in todo if b.vars.size > EXACT_VARS]
+        todo = [b for b in todo if b.vars.size <= EXACT_VARS]
         cells_left = sum(b.vars.size for b in todo)
         for block in sorted(todo, key=lambda b: (b.vars.size, int(b.vars[0]))):
             share = budget[0] * block.vars.size / max(cells_left, 1)
@@ -153,10 +185,17 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
                                       [(b.vars, b.rows, b.notone) for b in fallback])
             for block in fallback:
                 selected[block.vars] = chosen[block.vars]
+        for block in big:
+            counts[0] += 1
+            used.add("cubes")
+            before = selected.copy()
+            mender.cover(mender.targets(block.vars, always), always | selected, selected,
+                         certificates)
+            grown = greedy.complete(constraints, selected, values, block.rows, block.notone)
+            selected[:] = grown
+            for_directions[selected & ~before] = True
 
     solve(blocks(constraints, table.size), True)
-    mender = Mender(table, constraints)
-    certificates: dict[int, list[Direction]] = {}
     rounds = 0
     while True:
         t = time.perf_counter()
@@ -171,28 +210,43 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
             break
         rounds += 1
         previous = selected.copy()
-        if result.cuts:
-            # The audit's cuts join the model; the blocks they touch are solved again
-            # (exactly while rounds and time last, then by the greedy, which only adds).
-            constraints.add_cuts(result.cuts)
-            touched = np.zeros(table.size, dtype=bool)
-            for cut in result.cuts:
-                touched[cut.vars] = True
+        constraints.add_cuts(result.cuts)
+        touched = np.zeros(table.size, dtype=bool)
+        for cut in result.cuts:
+            touched[cut.vars] = True
+        spent = (time.perf_counter() - started) / max(parameters.release_seconds, 1e-9)
+        if result.cuts and rounds <= parameters.max_rounds and budget[0] > 0:
+            # The audit's cuts join the model; the blocks they touch are solved again.
+            solve([b for b in blocks(constraints, table.size) if touched[b.vars].any()], True)
+        elif result.cuts and spent < CUT_SHARE:
+            # The greedy on the cuts: a cell or two per failing cell, few persons, but
+            # every round re-audits the components it touches without certificates.
+            used.add("greedy")
             todo = [b for b in blocks(constraints, table.size) if touched[b.vars].any()]
-            if rounds <= parameters.max_rounds and budget[0] > 0:
-                solve(todo, True)
-            else:
-                used.add("greedy")
-                grown = greedy.complete(constraints, selected, values,
+            selected |= greedy.complete(constraints, selected, values,
                                         np.concatenate([b.rows for b in todo]),
                                         np.concatenate([b.notone for b in todo]))
-                selected |= grown
+        else:
+            # A direction per failing cell (certified); the greedy on the cuts of the others.
+            left = mender.mend(result.suspects, always | selected, selected, certificates,
+                               neighbour=False)
+            if (selected != previous).any():
+                used.add("cubes")
+                for_directions[selected & ~previous] = True
+            cut_left = [c for c in result.cuts if c.target in left]
+            if cut_left:
+                used.add("greedy")
+                near = np.zeros(table.size, dtype=bool)
+                for cut in cut_left:
+                    near[cut.vars] = True
+                todo = [b for b in blocks(constraints, table.size) if near[b.vars].any()]
+                selected |= greedy.complete(constraints, selected, values,
+                                            np.concatenate([b.rows for b in todo]),
+                                            np.concatenate([b.notone for b in todo]))
         if (selected == previous).all():
-            # No cut could help (or none was found): protecting directions instead.
+            # No cut or direction could help: the smallest published neighbour instead.
             used.add("greedy")
-            with_cut = {c.target for c in result.cuts}
-            mender.mend([s for s in result.suspects if s[0] not in with_cut],
-                        always | selected, selected, certificates)
+            mender.mend(result.suspects, always | selected, selected, certificates)
             if (selected == previous).all():
                 break  # nothing more can be hidden: what is left cannot be protected
     if (result.suspects and any(c.partial for c in auditor.cache.values())
@@ -200,11 +254,63 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         t = time.perf_counter()
         result = auditor.run(always | selected, certificates=certificates)
         audit_seconds += time.perf_counter() - t
-    solver = "+".join(s for s in ("milp", "greedy") if s in used) or "milp"
+    spent = (time.perf_counter() - started) / max(parameters.release_seconds, 1e-9)
+    if (result.passed and (for_directions & selected).any() and spent < BACKWARD_SHARE
+            and not auditor.expired()):
+        t = time.perf_counter()
+        selected, result = _backward(constraints, auditor, always, selected, result,
+                                     for_directions, certificates, values)
+        audit_seconds += time.perf_counter() - t
+    solver = "+".join(s for s in ("milp", "cubes", "greedy") if s in used) or "milp"
     total = time.perf_counter() - started
     return Outcome(always | selected, selected, solver, result, rounds,
                    total - audit_seconds, audit_seconds, counts[0], counts[1],
                    timed_out=auditor.expired() and not result.passed)
+
+
+def _backward(constraints: Constraints, auditor: Auditor, always: np.ndarray,
+              selected: np.ndarray, passed: Result, candidates: np.ndarray,
+              certificates: dict[int, list[Direction]], values: np.ndarray
+              ) -> tuple[np.ndarray, Result]:
+    """Publish again the cells hidden for directions that no constraint, cut or audit needs
+    (see the module docstring); returns the pattern and its audit, at worst the one given.
+    The cuts it finds stay in ``constraints``: they are valid whatever the pattern."""
+    trial = greedy.prune(constraints, selected, ~candidates, values,
+                         np.flatnonzero(candidates & selected))
+    for attempt in range(BACKWARD_TRIES):
+        removed = selected & ~trial
+        if not removed.any() or auditor.expired():
+            break
+        result = auditor.run(always | trial, certificates=certificates,
+                             failure_lps=FAILURE_LPS)
+        log.debug("backward pass: %d cells (%.0f persons) published again, %d suspects",
+                  int(removed.sum()), values[removed].sum(), len(result.suspects))
+        if result.passed and not result.suspects:
+            if values[trial].sum() < values[selected].sum():
+                return trial, result
+            break
+        # The audit's cuts join the constraints and the greedy meets them (the cheapest cell
+        # with room enough, often a removed one); a failing cell without a cut gets the
+        # removed cells of its directions back.
+        with_cut = {c.target for c in result.cuts}
+        back = np.zeros(selected.size, dtype=bool)
+        for cell, _ in result.suspects:
+            if cell not in with_cut:
+                for d in certificates.get(cell, ()):
+                    back[d.cells] = True
+        if attempt >= BACKWARD_TRIES // 2:
+            # Late tries: every removed cell a cut names comes back (converges faster).
+            for cut in result.cuts:
+                back[cut.vars] = True
+        first = constraints.atleast.shape[0]
+        constraints.add_cuts(result.cuts)
+        grown = greedy.complete(constraints, trial | (back & removed), values,
+                                np.arange(first, constraints.atleast.shape[0]),
+                                np.zeros(0, dtype=np.int64))
+        if (grown == trial).all():
+            break
+        trial = grown
+    return selected, passed
 
 
 class Mender:
@@ -215,25 +321,54 @@ class Mender:
     def __init__(self, table: Table, constraints: Constraints) -> None:
         self.cubes = Cubes(table)
         self.values = table.values
+        self.costs = table.costs
         self.margin_up = np.maximum(table.array("REQ_HI") - self.values, 0.0)
         self.margin_down = np.maximum(self.values - table.array("REQ_LO"), 0.0)
         free = table.array("FIXED") == FREE
         never = np.zeros(table.size, dtype=bool)
         never[constraints.never] = True
         self.suppressible = free & ~never
+        self.needs = table.needs()
         self.rows = sparse.vstack([table.relations.equations, table.relations.inequalities],
                                   format="csr")
         self.cols = self.rows.tocsc()
 
+    def targets(self, cells: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+        """The unknown cells that need protection and share a relation with ``cells``."""
+        mark = np.zeros(self.values.size)
+        mark[cells] = 1.0
+        rows = (self.rows @ mark) > 0
+        near = (self.cols.T @ rows.astype(float)) > 0
+        return np.flatnonzero(near & unknown & self.needs)
+
+    def cover(self, cells: np.ndarray, unknown: np.ndarray, selected: np.ndarray,
+              certificates: dict[int, list[Direction]]) -> None:
+        """A direction for each of ``cells`` (both sides of its level), largest requirement
+        first (its cube is the biggest; smaller ones then often fit inside it)."""
+        need = np.maximum(self.margin_up[cells], self.margin_down[cells])
+        order = cells[np.lexsort((cells, -need))]
+        self.mend([(c, d) for c in order.tolist() for d in (1, -1)], unknown, selected,
+                  certificates, neighbour=False, ordered=True)
+
     def mend(self, suspects: list[tuple[int, int]], unknown: np.ndarray, selected: np.ndarray,
-             certificates: dict[int, list[Direction]]) -> None:
+             certificates: dict[int, list[Direction]], *, neighbour: bool = True,
+             ordered: bool = False) -> set[int]:
+        """Give each suspect (cell, side) a direction, else (``neighbour``) hide its smallest
+        published neighbour; returns the cells left without a direction. Cells in id order
+        unless ``ordered`` (then as given)."""
         unknown = unknown.copy()
         wanted: dict[int, set[int]] = {}
         for cell, direction in suspects:
             wanted.setdefault(cell, set()).add(direction)
-        for cell in sorted(wanted):
+        left: set[int] = set()
+        for cell in (wanted if ordered else sorted(wanted)):
             up = self.margin_up[cell] if 1 in wanted[cell] else 0.0
             down = self.margin_down[cell] if -1 in wanted[cell] else 0.0
+            if up <= 0 and down <= 0:
+                continue
+            if any(unknown[d.cells].all() and d.up >= up - 1e-9 and d.down >= down - 1e-9
+                   for d in certificates.get(cell, ())):
+                continue  # an earlier direction still covers it
             found = self.cubes.direction(cell, unknown, up, down, self.suppressible)
             if found:
                 for d in found:
@@ -242,12 +377,16 @@ class Mender:
                     unknown[add] = True
                 certificates.setdefault(cell, []).extend(found)
                 continue
+            left.add(cell)
+            if not neighbour:
+                continue
             near = self._neighbours(cell)
             near = near[self.suppressible[near] & ~unknown[near]]
             if near.size:
-                pick = near[np.lexsort((near, self.values[near]))[0]]
+                pick = near[np.lexsort((near, self.costs[near]))[0]]
                 selected[pick] = True
                 unknown[pick] = True
+        return left
 
     def _neighbours(self, cell: int) -> np.ndarray:
         rows = self.cols.indices[self.cols.indptr[cell]:self.cols.indptr[cell + 1]]

@@ -32,6 +32,7 @@ from standards.model import Standard
 CANDIDATE, HIDDEN, EARLIER_KNOWN, EARLIER_UNKNOWN = 0, 1, 2, 3
 FREE, KNOWN, SUPPRESSED = -1, 0, 1
 VAR = "_VAR"
+COPIES = "COPIES"
 GROUP_PREFIX = "~"
 
 
@@ -61,6 +62,15 @@ class Table:
     @property
     def values(self) -> np.ndarray:
         return self.vars[VALUE].to_numpy().astype(float)
+
+    @property
+    def costs(self) -> np.ndarray:
+        """What hiding each variable costs: its persons times the copies of it that are
+        published (``COPIES``: a region with twins is one variable for all of them, and its
+        hidden cell is hidden in each; 1 where the column is absent)."""
+        if COPIES not in self.vars.columns:
+            return self.values
+        return self.values * self.vars[COPIES].fill_null(1).to_numpy()
 
     def needs(self) -> np.ndarray:
         """Variables with a protection level beyond their own value."""
