@@ -133,3 +133,23 @@ def test_sdmx_ml_header_has_its_fields_in_schema_order() -> None:
                                             "<mes:Sender", "<mes:Structure")]
     assert positions == sorted(positions)
     assert "2026-01-02T03:04:05Z" in out
+
+
+@pytest.mark.parametrize(("accept", "key"), [
+    ("application/vnd.sdmx.data+csv;version=2.0.0", "sdmx-csv"),
+    ("application/vnd.sdmx.data+csv;version=2", "sdmx-csv"),
+    ("application/vnd.sdmx.data+csv;version=2+.0.0", "sdmx-csv"),
+    ("application/vnd.sdmx.data+csv;version=1.0.0, application/vnd.sdmx.data+json", "sdmx-json"),
+    ("application/vnd.sdmx.genericdata+xml;version=2.1", "genericdata"),
+])
+def test_an_sdmx_format_version_we_write_is_honoured(accept: str, key: str) -> None:
+    assert negotiate(Kind.DATA, accept=accept).key == key
+
+
+@pytest.mark.parametrize("accept", ["application/vnd.sdmx.data+csv;version=1.0.0",
+                                    "application/vnd.sdmx.data+json;version=1.0.0",
+                                    "application/vnd.sdmx.genericdata+xml;version=3.0.0"])
+def test_an_sdmx_format_version_we_do_not_write_is_406(accept: str) -> None:
+    with pytest.raises(Problem) as caught:
+        negotiate(Kind.DATA, accept=accept)
+    assert caught.value.status == 406

@@ -123,6 +123,14 @@ def definitions(lang: str | None = None) -> list[dict[str, Any]]:
             for i in declared.indicators]
 
 
+def indicators_done(session: Session) -> set[int]:
+    """Published releases whose indicators are done (no stage is due): the ones both the JSON
+    API and the SDMX flow read, so the two never disagree."""
+    return set(session.exec(select(Release.id).where(
+        Release.status == ReleaseStatus.PUBLISHED,
+        Release.next_stage.is_(None))).all())  # type: ignore[union-attr, arg-type]
+
+
 def latest_releases(session: Session, *, see_embargoed: bool,
                     periods: Collection[str] | None = None,
                     now: datetime | None = None) -> list[Release]:

@@ -22,6 +22,7 @@ Who sees what (``exchange.auth.policy``):
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from exchange.auth.principal import Principal
 from exchange.core.db import get_engine
 from exchange.harmonization.models import Observation
 from exchange.indicators.models import IndicatorValue
+from exchange.indicators.service import indicators_done
 from exchange.publication.models import Release, ReleaseCell
 from exchange.publication.status import ReleaseStatus
 from exchange.regional.models import RegionalObservation
@@ -121,9 +123,8 @@ def indicators(session: Session, query: DataQuery, access: Access, now: datetime
     """The indicator values of, per period, the latest release the caller may see whose
     indicators are computed (the ``indicators`` stage follows the release: until it has run,
     the previous vintage's values answer, as ``/api/v1/indicators/values`` does)."""
-    table = IndicatorValue.__table__  # type: ignore[attr-defined]
-    computed = set(session.execute(sa.select(table.c.release_id).distinct()).scalars())
-    return _of_releases(table, session, query, access, now, eligible=computed)
+    return _of_releases(IndicatorValue.__table__, session, query, access, now,  # type: ignore[attr-defined]
+                        eligible=indicators_done(session))
 
 
 def _of_releases(table: sa.Table, session: Session, query: DataQuery, access: Access,
@@ -148,7 +149,7 @@ def _of_releases(table: sa.Table, session: Session, query: DataQuery, access: Ac
         and query.period.contains(r.period)
         and (query.as_of is None or known_at(r) <= query.as_of)]
     if access.release is not None:
-        if not access.release.isdigit() or len(access.release) > 12:
+        if not re.fullmatch(r"[0-9]{1,12}", access.release):
             raise malformed(f"release={access.release!r} is not a release id or "
                             f"'{HARMONIZED}'.")
         chosen = [r for r in candidates if r.id == int(access.release)]

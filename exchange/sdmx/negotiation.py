@@ -62,15 +62,16 @@ REPRESENTATIONS: tuple[Representation, ...] = (
 )
 
 
-def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
-    """(media type without parameters, q, position), best first; q=0 ranges dropped."""
+def _ranges(accept: str) -> list[tuple[str, float, int, str | None]]:
+    """(media type without parameters, q, position, its ``version`` parameter), best first;
+    q=0 ranges dropped."""
     ranges = []
     for position, part in enumerate(accept.split(",")):
         fields = [f.strip() for f in part.split(";")]
         media = fields[0].lower()
         if not media:
             continue
-        q = 1.0
+        q, version = 1.0, None
         for param in fields[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
@@ -78,10 +79,30 @@ def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
                     q = float(value)
                 except ValueError:
                     q = 0.0
+            elif name.strip().lower() == "version":
+                version = value.strip().strip('"')
         if q > 0:
-            ranges.append((media, q, position))
+            ranges.append((media, q, position, version))
     # More specific ranges win ties, then the caller's order.
     return sorted(ranges, key=lambda r: (-r[1], r[0].count("*"), r[2]))
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
+    return [(media, q, position) for media, q, position, _v in _ranges(accept)]
+
+
+def _version_ok(asked: str | None, content_type: str) -> bool:
+    """Whether the SDMX format version asked for (``2``, ``2.0.0``, ``2.1``, or a semantic
+    wildcard such as ``2+.0.0``) is the one we write: SDMX-CSV 1.0 and 2.0 are different
+    layouts, so a version we do not write is not acceptable, not silently replaced."""
+    if asked is None:
+        return True
+    ours = content_type.partition("version=")[2]
+    if not ours:
+        return True
+    wanted = [p for p in asked.replace("+", "").split(".") if p]
+    have = ours.split(".")
+    return bool(wanted) and all(w == h for w, h in zip(wanted, have, strict=False))
 
 
 def negotiate(kind: Kind, *, accept: str | None, format_param: str | None = None
@@ -97,14 +118,15 @@ def negotiate(kind: Kind, *, accept: str | None, format_param: str | None = None
         raise not_acceptable(kind, f"format={format_param}")
     if not accept or not accept.strip():
         return candidates[0]
-    for media, _q, _pos in _media_ranges(accept):
+    for media, _q, _pos, version in _ranges(accept):
         if media in ("*/*", "application/*"):
             return candidates[0]
         if media == "text/*":
             return next((r for r in candidates if r.content_type.startswith("text/")),
                         candidates[0])
         for r in candidates:
-            if media in r.accepts:
+            if media in r.accepts and (not media.startswith("application/vnd.sdmx")
+                                       or _version_ok(version, r.content_type)):
                 return r
     raise not_acceptable(kind, f"Accept: {accept}")
 

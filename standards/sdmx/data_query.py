@@ -172,7 +172,8 @@ def parse_datetime(text: str, name: str) -> datetime:
 
 
 def _positive(text: str, name: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_N:
+    # ASCII digits only: str.isdigit() takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", text.strip()) or not 1 <= int(text) <= MAX_N:
         raise malformed(f"{name}={text!r} is not a positive integer.")
     return int(text)
 

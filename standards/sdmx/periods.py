@@ -68,7 +68,8 @@ def parse(text: str) -> Period | None:
                 return Period(first, first + timedelta(days=6), freq)
             day = date(year, int(m.group(2)), int(m.group(3)))
             return Period(day, day, freq)
-        except ValueError:  # week 53 of a 52-week year, 2021-02-30, year 9999's end
+        except (ValueError, OverflowError):  # week 53 of a 52-week year, 2021-02-30,
+            # the days after 9999-12-31
             return None
     return None
 
@@ -116,10 +117,19 @@ class PeriodRange:
             lo = label(freq, self.start.first)
             if not self.contains(lo):
                 after = parse(lo)
-                lo = label(freq, after.last + timedelta(days=1)) if after else lo
+                lo = _label_moved(freq, after.last, +1) if after else lo
         if self.end is not None:
             hi = label(freq, self.end.last)
             if not self.contains(hi):
                 before = parse(hi)
-                hi = label(freq, before.first - timedelta(days=1)) if before else hi
+                hi = _label_moved(freq, before.first, -1) if before else hi
         return lo, hi
+
+
+def _label_moved(freq: str, day: date, days: int) -> str:
+    """The period of the day ``days`` from ``day``; at the ends of the calendar (year 1,
+    year 9999) the period of ``day`` itself."""
+    try:
+        return label(freq, day + timedelta(days=days))
+    except OverflowError:
+        return label(freq, day)

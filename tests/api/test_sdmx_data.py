@@ -405,6 +405,8 @@ ERRORS = [
     (f"{FLOW}/all", {"detail": "everything"}, {}, 400),
     (f"{FLOW}/all", {"dimensionAtObservation": "COLOUR"}, {}, 400),
     (f"{FLOW}/all", {"lastNObservations": "-1"}, {}, 400),
+    (f"{FLOW}/all", {"firstNObservations": "\u00b2"}, {}, 400),  # a digit int() refuses
+    (f"{FLOW}/all", {"startPeriod": "9999-W52"}, {}, 400),  # its Sunday is past the calendar
     (f"{FLOW}/all", {"updatedAfter": "yesterday"}, {}, 400),
     (f"{FLOW}/all", {"release": "latest-ish"}, {}, 400),
     ("/sdmx/data/DF_NOTHING", {}, {}, 404),
@@ -414,6 +416,10 @@ ERRORS = [
     (f"{FLOW}/all/OTHER_PROVIDER", {}, {}, 404),
     (f"{FLOW}/all", {}, {"Accept": "application/pdf"}, 406),
     (f"{FLOW}/all", {"format": "xlsx"}, {}, 406),
+    # SDMX-CSV 1.0 is another layout: asked for, it is not acceptable, not replaced by 2.0.
+    (f"{FLOW}/all", {}, {"Accept": "application/vnd.sdmx.data+csv;version=1.0.0"}, 406),
+    (f"{FLOW}/all", {}, {"Accept": "application/vnd.sdmx.structurespecificdata+xml;"
+                                    "version=3.0.0"}, 406),
     (f"{FLOW}/all", {"includeHistory": "true"}, {}, 501),
     (f"{FLOW}/all", {"c[FREQ]": "Q"}, {}, 501),
 ]
@@ -431,6 +437,19 @@ def test_errors_are_the_specifications(client) -> None:
         elif status in (400, 404, 501):
             assert answer.json()["sdmx_code"] == {400: 150, 404: 100, 501: 501}[status]
     assert wrong == []
+
+
+def test_odd_input_against_real_releases_is_a_client_error(published) -> None:
+    """With releases to read, input that once reached int() or date arithmetic unguarded."""
+    client = published.client
+    for params, status in (({"release": "\u00b2"}, 400), ({"lastNObservations": "\u00b2"}, 400),
+                           ({"endPeriod": "0001-01-01"}, 404)):
+        answer = client.get(f"{FLOW}/all", params=params)
+        assert answer.status_code == status, (params, answer.text)
+    answer = client.get(f"{FLOW}/all", params={"release": "harmonized",
+                                               "endPeriod": "0001-01-01"},
+                        headers=published.analyst.headers)
+    assert answer.status_code == 404, answer.text
 
 
 def test_nothing_released_is_404_not_an_empty_message(client) -> None:
