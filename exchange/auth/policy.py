@@ -113,6 +113,11 @@ def require_region(principal: Principal, permission: Permission, region: str,
                         f"{principal.ref_area} only, not {region}.")
 
 
+def sees_embargoed(principal: Principal | None) -> bool:
+    """Whether the caller (None: anonymous) sees releases before their embargo ends."""
+    return principal is not None and scope_of(principal, Permission.SEE_EMBARGOED) is not None
+
+
 def states_visible(principal: Principal, permission: Permission) -> str | None:
     """The one state a scoped principal is limited to, or None for all states."""
     return principal.ref_area if scope_of(require(principal, permission), permission) \

@@ -16,7 +16,6 @@ from pydantic import StringConstraints
 
 from exchange.auth import policy
 from exchange.auth.policy import Permission, who_may
-from exchange.auth.principal import Principal
 from exchange.indicators import service
 from exchange.indicators.schemas import IndicatorOut, IndicatorValueOut
 from exchange.web.deps import MaybeCaller, ReadDB, problem_responses
@@ -66,10 +65,6 @@ def list_indicators(format: Format = None, accept: Annotated[str | None, Header(
     return [IndicatorOut.model_validate(r) for r in rows]
 
 
-def _sees_embargoed(caller: Principal | None) -> bool:
-    return caller is not None and policy.scope_of(caller, Permission.SEE_EMBARGOED) is not None
-
-
 @router.get("/values", response_model=None, responses={
     200: {"model": list[IndicatorValueOut], "content": {"text/csv": {}}},
     **problem_responses(401)},
@@ -86,7 +81,7 @@ def indicator_values(session: ReadDB, caller: MaybeCaller, indicator: Indicators
                      accept: Annotated[str | None, Header()] = None
                      ) -> Response | list[dict[str, object]]:
     frame = service.indicator_values(
-        session, see_embargoed=_sees_embargoed(caller),
+        session, see_embargoed=policy.sees_embargoed(caller),
         indicators=[str(i) for i in indicator] if indicator else None, areas=area,
         periods=period)
     if _wants_csv(format, accept):

@@ -34,10 +34,6 @@ PUBLIC = ("Published releases are public once any embargo has passed; before tha
           "get 404).\n\n")
 
 
-def _sees_embargoed(caller: Principal | None) -> bool:
-    return caller is not None and policy.scope_of(caller, Permission.SEE_EMBARGOED) is not None
-
-
 def _table(frame: pl.DataFrame, format: str | None, accept: str | None, name: str
            ) -> Response | list[dict[str, object]]:
     if format == "csv" or (format is None and accept and "text/csv" in accept):
@@ -72,7 +68,7 @@ def list_releases(session: ReadDB, caller: MaybeCaller,
                   period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None
                   ) -> list[ReleaseOut]:
     return [ReleaseOut.of(r) for r in service.list_releases(
-        session, see_embargoed=_sees_embargoed(caller), period=period)]
+        session, see_embargoed=policy.sees_embargoed(caller), period=period)]
 
 
 @router.get("/{release_id}", response_model=ReleaseOut, responses=problem_responses(401, 404),
@@ -80,7 +76,7 @@ def list_releases(session: ReadDB, caller: MaybeCaller,
             + PUBLIC + who_may(None))
 def get_release(session: ReadDB, caller: MaybeCaller, release_id: ReleaseId) -> ReleaseOut:
     return ReleaseOut.of(service.get_release(session, release_id,
-                                             see_embargoed=_sees_embargoed(caller)))
+                                             see_embargoed=policy.sees_embargoed(caller)))
 
 
 @router.get("/{release_id}/cells", response_model=None, responses={
@@ -94,7 +90,7 @@ def release_cells(session: ReadDB, caller: MaybeCaller, release_id: ReleaseId,
                   format: Format = None,
                   accept: Annotated[str | None, Header()] = None
                   ) -> Response | list[dict[str, object]]:
-    release = service.get_release(session, release_id, see_embargoed=_sees_embargoed(caller))
+    release = service.get_release(session, release_id, see_embargoed=policy.sees_embargoed(caller))
     return _table(service.release_cells(session, release, area=area), format, accept,
                   f"release-{release.id}")
 

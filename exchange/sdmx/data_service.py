@@ -67,8 +67,7 @@ class Access:
 
     @property
     def sees_embargoed(self) -> bool:
-        return self.caller is not None and \
-            policy.scope_of(self.caller, Permission.SEE_EMBARGOED) is not None
+        return policy.sees_embargoed(self.caller)
 
 
 @dataclass(frozen=True)

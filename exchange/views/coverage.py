@@ -230,7 +230,7 @@ def _releases(session: Session, principal: Principal, periods: list[str]
               ) -> dict[str, list[tuple[datetime, set[str]]]]:
     """Period -> (requested at, states covered) of each published release the caller may
     see."""
-    see_embargoed = policy.scope_of(principal, policy.Permission.SEE_EMBARGOED) is not None
+    see_embargoed = policy.sees_embargoed(principal)
     out: dict[str, list[tuple[datetime, set[str]]]] = {}
     for release in session.exec(select(Release).where(
             Release.period.in_(periods),  # type: ignore[attr-defined]
