@@ -26,10 +26,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from exchange.auth import policy
 from exchange.auth.policy import Permission
@@ -103,7 +103,26 @@ def _column(component: str) -> str:
         component, component.lower())
 
 
-def _public_at(release: Release) -> datetime:
+class Vintage(Protocol):
+    """What choosing a release needs of it (read as plain rows: this runs on every data
+    request, cached answers included, and loading ORM objects was most of their time)."""
+
+    id: int
+    period: str
+    number: int
+    published_at: datetime | None
+    created_at: datetime
+    embargo_until: datetime | None
+
+
+def _published(session: Session) -> list[Vintage]:
+    t = Release.__table__  # type: ignore[attr-defined]
+    return session.execute(sa.select(  # type: ignore[return-value]
+        t.c.id, t.c.period, t.c.number, t.c.published_at, t.c.created_at, t.c.embargo_until
+    ).where(t.c.status == ReleaseStatus.PUBLISHED, t.c.published_at.is_not(None))).all()
+
+
+def _public_at(release: Vintage) -> datetime:
     published = release.published_at or release.created_at
     return max(published, release.embargo_until) if release.embargo_until else published
 
@@ -134,14 +153,12 @@ def _of_releases(table: sa.Table, session: Session, query: DataQuery, access: Ac
         raise not_implemented(f"{query.flow.id} is computed from releases only.")
     sees_embargoed = access.sees_embargoed
 
-    def known_at(r: Release) -> datetime:
+    def known_at(r: Vintage) -> datetime:
         return (r.published_at or r.created_at) if sees_embargoed else _public_at(r)
 
     freqs = query.filters.get("FREQ")
     candidates = [
-        r for r in session.exec(select(Release).where(
-            Release.status == ReleaseStatus.PUBLISHED,
-            Release.published_at.is_not(None))).all()  # type: ignore[union-attr]
+        r for r in _published(session)
         if (sees_embargoed or _public_at(r) <= now)
         and (eligible is None or r.id in eligible)
         and (freqs is None or _frequency(r.period) in freqs)
@@ -156,7 +173,7 @@ def _of_releases(table: sa.Table, session: Session, query: DataQuery, access: Ac
             raise no_results(f"Release {access.release} is not a published release of "
                              f"{query.flow.id} in the periods asked.")
     else:
-        latest: dict[str, Release] = {}
+        latest: dict[str, Vintage] = {}
         for r in candidates:
             if r.period not in latest or r.number > latest[r.period].number:
                 latest[r.period] = r
