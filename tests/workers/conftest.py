@@ -131,7 +131,11 @@ def wait_for_status(settings: Settings, submission_id: int, wanted: set[str],
             return status
         time.sleep(0.2)
     log = worker.tail() if worker else ""
-    raise AssertionError(f"submission {submission_id} still {status!r}; worker log:\n{log}")
+    alive = "" if worker is None else (
+        "; the worker is running" if worker.process.poll() is None
+        else f"; the worker exited with {worker.process.returncode}")
+    raise AssertionError(f"submission {submission_id} still {status!r}{alive}; worker log:\n"
+                         f"{log}")
 
 
 def broker_idle(settings: Settings) -> bool:
