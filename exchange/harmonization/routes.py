@@ -4,11 +4,9 @@ figures are the releases'."""
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fastapi.responses import PlainTextResponse
 
 from exchange.auth import policy
 from exchange.auth.policy import Permission, who_may
@@ -16,6 +14,7 @@ from exchange.auth.principal import Principal
 from exchange.harmonization import service
 from exchange.web.deps import ReadDB, allowed, problem_responses
 from exchange.web.enums import PERIOD_PATTERN, RefArea
+from exchange.web.tables import csv_response, wants_csv
 
 router = APIRouter(prefix="/api/v1/observations", tags=["observations"])
 Viewer = Annotated[Principal, Depends(allowed(Permission.VIEW_HARMONIZED))]
@@ -35,8 +34,4 @@ def list_observations(session: ReadDB, caller: Viewer, ref_area: Annotated[RefAr
                       ) -> Response | list[dict[str, object]]:
     policy.require_state(caller, Permission.VIEW_HARMONIZED, ref_area.value)
     frame = service.observations(session, ref_area=ref_area.value, period=period)
-    if format == "csv" or (format is None and accept and "text/csv" in accept):
-        buffer = io.StringIO()
-        frame.write_csv(buffer)
-        return PlainTextResponse(buffer.getvalue(), media_type="text/csv")
-    return frame.to_dicts()
+    return csv_response(frame) if wants_csv(format, accept) else frame.to_dicts()

@@ -4,14 +4,12 @@ embargoed releases too). JSON or CSV. Thin: parse, authorize, call the service, 
 
 from __future__ import annotations
 
-import io
 import json
 from enum import StrEnum
 from typing import Annotated
 
 import polars as pl
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import PlainTextResponse
 from pydantic import StringConstraints
 
 from exchange.auth import policy
@@ -20,6 +18,7 @@ from exchange.indicators import service
 from exchange.indicators.schemas import IndicatorOut, IndicatorValueOut
 from exchange.web.deps import MaybeCaller, ReadDB, problem_responses
 from exchange.web.enums import PERIOD_PATTERN
+from exchange.web.tables import csv_response, wants_csv
 from standards.indicators import load_indicators
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
@@ -34,17 +33,6 @@ Periods = Annotated[list[Annotated[str, StringConstraints(pattern=PERIOD_PATTERN
                     Query(max_length=50)]
 
 
-def _csv(frame: pl.DataFrame, name: str) -> Response:
-    buffer = io.StringIO()
-    frame.write_csv(buffer)
-    return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
-
-
-def _wants_csv(format: str | None, accept: str | None) -> bool:
-    return format == "csv" or (format is None and bool(accept) and "text/csv" in str(accept))
-
-
 @router.get("", response_model=None, responses={
     200: {"model": list[IndicatorOut], "content": {"text/csv": {}}}},
     description="The indicators the exchange computes on every release: labels (en, ru, fr), "
@@ -53,8 +41,8 @@ def _wants_csv(format: str | None, accept: str | None) -> bool:
 def list_indicators(format: Format = None, accept: Annotated[str | None, Header()] = None
                     ) -> Response | list[IndicatorOut]:
     rows = service.definitions()
-    if _wants_csv(format, accept):
-        return _csv(pl.DataFrame([{
+    if wants_csv(format, accept):
+        return csv_response(pl.DataFrame([{
             "id": r["id"], **{f"name_{lang}": r["name"].get(lang, "") for lang in
                               ("en", "ru", "fr")},
             "unit": r["unit"], "action_plan_part": r["action_plan_part"],
@@ -84,7 +72,7 @@ def indicator_values(session: ReadDB, caller: MaybeCaller, indicator: Indicators
         session, see_embargoed=policy.sees_embargoed(caller),
         indicators=[str(i) for i in indicator] if indicator else None, areas=area,
         periods=period)
-    if _wants_csv(format, accept):
-        return _csv(frame.with_columns(pl.col("SUPPRESSED_INPUTS").list.join(" ")),
+    if wants_csv(format, accept):
+        return csv_response(frame.with_columns(pl.col("SUPPRESSED_INPUTS").list.join(" ")),
                     "indicator-values")
     return frame.to_dicts()

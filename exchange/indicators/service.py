@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from exchange.core.columns import utcnow
 from exchange.core.db import session_scope
 from exchange.indicators.models import IndicatorValue
+from exchange.publication import service as publication
 from exchange.publication.models import Release, ReleaseCell
 from exchange.publication.service import visible
 from exchange.publication.status import ReleaseStatus
@@ -135,17 +136,9 @@ def latest_releases(session: Session, *, see_embargoed: bool,
                     periods: Collection[str] | None = None,
                     now: datetime | None = None) -> list[Release]:
     """The latest published release of each period the caller may see whose indicators are
-    done (no stage is due: while a new vintage's indicators are computed, the previous
-    vintage's are served)."""
-    query = select(Release).where(Release.status == ReleaseStatus.PUBLISHED,
-                                  Release.next_stage.is_(None))  # type: ignore[union-attr]
-    if periods:
-        query = query.where(Release.period.in_(sorted(periods)))  # type: ignore[attr-defined]
-    latest: dict[str, Release] = {}
-    for release in session.exec(query.order_by(Release.period, Release.number)).all():
-        if visible(release, see_embargoed=see_embargoed, now=now):
-            latest[release.period] = release
-    return list(latest.values())
+    done (while a new vintage's indicators are computed, the previous vintage's are served)."""
+    return publication.latest_releases(session, see_embargoed=see_embargoed,
+                                       periods=periods or None, now=now, settled=True)
 
 
 def indicator_values(session: Session, *, see_embargoed: bool,

@@ -4,12 +4,10 @@ release's audit (admin). Thin: parse, authorize, call the service, respond."""
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import polars as pl
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Response
-from fastapi.responses import PlainTextResponse
 
 from exchange.auth import policy
 from exchange.auth.policy import Permission, who_may
@@ -20,6 +18,7 @@ from exchange.publication.schemas import ReleaseIn, ReleaseOut, ScheduleIn, Sche
 from exchange.publication.status import Trigger
 from exchange.web.deps import DB, Context, MaybeCaller, ReadDB, allowed, problem_responses
 from exchange.web.enums import PERIOD_PATTERN
+from exchange.web.tables import csv_response, wants_csv
 
 router = APIRouter(prefix="/api/v1/releases", tags=["releases"])
 calendar_router = APIRouter(prefix="/api/v1/release-calendar", tags=["releases"])
@@ -36,12 +35,7 @@ PUBLIC = ("Published releases are public once any embargo has passed; before tha
 
 def _table(frame: pl.DataFrame, format: str | None, accept: str | None, name: str
            ) -> Response | list[dict[str, object]]:
-    if format == "csv" or (format is None and accept and "text/csv" in accept):
-        buffer = io.StringIO()
-        frame.write_csv(buffer)
-        return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return frame.to_dicts()
+    return csv_response(frame, name) if wants_csv(format, accept) else frame.to_dicts()
 
 
 @router.post("", status_code=202, response_model=ReleaseOut,

@@ -10,6 +10,7 @@ is kept as published. Functions take the caller's session and never commit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -283,6 +284,24 @@ def visible(release: Release, *, see_embargoed: bool, now: datetime | None = Non
     if release.embargo_until is None or see_embargoed:
         return True
     return release.embargo_until <= (now or utcnow())
+
+
+def latest_releases(session: Session, *, see_embargoed: bool,
+                    periods: Collection[str] | None = None, now: datetime | None = None,
+                    settled: bool = False) -> list[Release]:
+    """The latest published release of each period (of ``periods``) the caller may see;
+    ``settled``: only releases no stage is due on any more (their indicators computed: while
+    a new vintage's are, the previous vintage answers)."""
+    query = select(Release).where(Release.status == ReleaseStatus.PUBLISHED)
+    if settled:
+        query = query.where(Release.next_stage.is_(None))  # type: ignore[union-attr]
+    if periods is not None:
+        query = query.where(Release.period.in_(sorted(periods)))  # type: ignore[attr-defined]
+    latest: dict[str, Release] = {}
+    for release in session.exec(query.order_by(Release.period, Release.number)).all():
+        if visible(release, see_embargoed=see_embargoed, now=now):
+            latest[release.period] = release
+    return list(latest.values())
 
 
 def get_release(session: Session, release_id: int, *, see_embargoed: bool) -> Release:

@@ -27,15 +27,14 @@ from enum import StrEnum
 
 import polars as pl
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from exchange.auth import policy
 from exchange.auth.principal import Principal
 from exchange.core.problems import unauthorized
 from exchange.harmonization.models import Observation
-from exchange.publication.models import Release, ReleaseCell
-from exchange.publication.service import visible
-from exchange.publication.status import ReleaseStatus
+from exchange.publication.models import ReleaseCell
+from exchange.publication.service import latest_releases
 from standards import load_standard
 from standards.annual import derive_annual, measure_kinds, quarters_of
 from standards.unhcr import load_unhcr, to_unhcr
@@ -114,12 +113,8 @@ def _protected(session: Session, principal: Principal | None, year: int, area: s
                ) -> tuple[pl.DataFrame, list[QuarterSource]]:
     see_embargoed = policy.sees_embargoed(principal)
     periods = quarters_of(year)
-    latest: dict[str, Release] = {}
-    for release in session.exec(select(Release).where(
-            Release.period.in_(periods),  # type: ignore[attr-defined]
-            Release.status == ReleaseStatus.PUBLISHED).order_by(Release.number)).all():
-        if visible(release, see_embargoed=see_embargoed):
-            latest[release.period] = release
+    latest = {r.period: r for r in latest_releases(session, see_embargoed=see_embargoed,
+                                                   periods=periods)}
     sources = [QuarterSource(p, latest[p].id, latest[p].number, {
         region: list(entry.get("states", [])) for region, entry in latest[p].coverage.items()})
         if p in latest else QuarterSource(p) for p in periods]

@@ -4,12 +4,10 @@ authorize, call the service, respond as JSON or CSV."""
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import polars as pl
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from fastapi.responses import PlainTextResponse
 
 from exchange.auth.policy import Permission, who_may
 from exchange.auth.principal import Principal
@@ -17,6 +15,7 @@ from exchange.views import annual, coverage
 from exchange.views.schemas import AnnualOut, MatrixOut, matrix_frame
 from exchange.web.deps import MaybeCaller, ReadDB, allowed, problem_responses
 from exchange.web.enums import RegionId
+from exchange.web.tables import csv_response, wants_csv
 
 router = APIRouter(tags=["views"])
 Viewer = Annotated[Principal, Depends(allowed(Permission.VIEW_COVERAGE))]
@@ -27,12 +26,7 @@ QUARTER = r"^[0-9]{4}-Q[1-4]$"
 
 def _csv(frame: pl.DataFrame, format: str | None, accept: str | None, name: str
          ) -> Response | None:
-    if format == "csv" or (format is None and accept and "text/csv" in accept):
-        buffer = io.StringIO()
-        frame.write_csv(buffer)
-        return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return None
+    return csv_response(frame, name) if wants_csv(format, accept) else None
 
 
 @router.get("/api/v1/coverage", response_model=MatrixOut,
