@@ -72,19 +72,23 @@ def queue_for(settings: Settings) -> TaskQueue:
 def create_app() -> FastAPI:
     """The API with the configured queue (uvicorn's factory, once per API process).
 
-    The standard and its SDMX catalogue are loaded here, then everything alive is set aside
-    from the garbage collector (``gc.freeze``): hundreds of thousands of objects that live as
-    long as the process, whose scanning made every full collection a ~200 ms pause inside a
-    request (measured on SDMX data queries: one request in five took 300 ms instead of 90)."""
+    The standard, its SDMX catalogue and the database engine (with its driver: importing
+    psycopg alone is ~200 ms) are made here, not in a first request, then everything alive is
+    set aside from the garbage collector (``gc.freeze``): hundreds of thousands of objects
+    that live as long as the process, whose scanning made every full collection a ~200 ms
+    pause inside a request (measured on SDMX data queries: one request in five took 300 ms
+    instead of 90)."""
     import gc
 
     from exchange.api.app import create_app as create
     from exchange.core.config import get_settings
+    from exchange.core.db import get_engine
     from standards.sdmx.catalogue import load_catalogue
 
     settings = get_settings()
     app = create(settings, queue=queue_for(settings))
     load_catalogue()
+    get_engine(settings.resolved_database_url)
     gc.freeze()
     return app
 

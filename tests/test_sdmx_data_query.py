@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.sdmx.cache import MemoryCache, RedisCache, cache_for
+from exchange.sdmx.cache import MemoryCache, RedisCache, TieredCache, cache_for
 from standards.sdmx import periods
 from standards.sdmx.catalogue import load_catalogue
 from standards.sdmx.data_query import (
@@ -124,9 +124,11 @@ def test_the_memory_cache_keeps_recent_answers_within_its_size() -> None:
 
 def test_the_redis_cache_is_shared_and_a_missing_redis_is_no_error(redis_server) -> None:
     first, second = cache_for(redis_server.url), cache_for(redis_server.url)
-    assert isinstance(first, RedisCache)
+    assert isinstance(first, TieredCache) and isinstance(first.far, RedisCache)
     first.put("answer", b"<data/>")
-    assert second.get("answer") == b"<data/>"
+    assert second.near.get("answer") is None  # another process's memory
+    assert second.get("answer") == b"<data/>"  # found in Redis ...
+    assert second.near.get("answer") == b"<data/>"  # ... and kept near for the next time
     away = RedisCache("redis://127.0.0.1:1/0")
     away.put("answer", b"x")
     assert away.get("answer") is None

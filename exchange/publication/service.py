@@ -28,6 +28,7 @@ from exchange.core.problems import Problem, not_found
 from exchange.harmonization.models import Observation, ObservationKey
 from exchange.publication.models import Release, ReleaseAudit, ReleaseCalendar, ReleaseCell
 from exchange.publication.status import ReleaseStatus, Trigger
+from exchange.publication.vintages import forget_on_commit
 from exchange.regional.models import RegionalCoverage, RegionalObservation
 from standards import load_standard
 from standards.disclosure import Protected, load_parameters, protect
@@ -261,6 +262,7 @@ def complete(session: Session, release: Release, built: Built) -> ReleaseStatus:
     release.cells_published = published.height
     release.cells_suppressed = int((published["CONF_STATUS"] != "F").sum())
     release.published_at = utcnow()
+    forget_on_commit(session)
     record(session, actor="system", action=Action.RELEASE_PUBLISHED,
            target=f"release/{release.id}",
            detail={"period": release.period, "number": release.number,

@@ -6,6 +6,9 @@ invalidating (a new release makes new keys). In-process LRU on the embedded defa
 when several API processes share the load (``MMX_CACHE_URL=redis://…``). Only public answers
 are kept; unprotected (harmonized) and per-caller answers never are.
 
+With Redis, each process also keeps the answers it served last in memory in front of it
+(entries never change, so the two cannot disagree): a hot answer then costs no round trip.
+
 Entries are kept gzip-compressed (SDMX-ML compresses about twentyfold): the bytes most callers
 take as they are (``Accept-Encoding: gzip``), and more answers fit.
 
@@ -26,6 +29,8 @@ log = logging.getLogger("mmx.sdmx.cache")
 # Answers larger than this are streamed every time rather than kept.
 MAX_ENTRY_BYTES = 8 * 1024 * 1024
 TTL_SECONDS = 7 * 24 * 3600
+# What each process keeps in memory in front of Redis.
+NEAR_BYTES = 32 * 1024 * 1024
 
 
 class ResponseCache(Protocol):
@@ -89,8 +94,26 @@ class RedisCache:
             log.warning("response cache unavailable: %s", exc)
 
 
+class TieredCache:
+    """This process's LRU in front of a shared cache."""
+
+    def __init__(self, near: MemoryCache, far: ResponseCache) -> None:
+        self.near = near
+        self.far = far
+
+    def get(self, key: str) -> bytes | None:
+        body = self.near.get(key)
+        if body is None and (body := self.far.get(key)) is not None:
+            self.near.put(key, body)
+        return body
+
+    def put(self, key: str, body: bytes) -> None:
+        self.near.put(key, body)
+        self.far.put(key, body)
+
+
 def cache_for(url: str | None) -> ResponseCache:
-    """Redis for ``redis://`` URLs, the in-process LRU otherwise."""
+    """Redis (behind this process's LRU) for ``redis://`` URLs, the in-process LRU otherwise."""
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisCache(url)
+        return TieredCache(MemoryCache(NEAR_BYTES), RedisCache(url))
     return MemoryCache()

@@ -22,7 +22,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
 from exchange.auth.policy import Permission
 from exchange.auth.principal import Principal
@@ -31,7 +30,7 @@ from exchange.sdmx import data_service
 from exchange.sdmx.cache import MAX_ENTRY_BYTES, ResponseCache, cache_for
 from exchange.sdmx.data_service import HARMONIZED, Access, Source
 from exchange.sdmx.negotiation import Kind, accepts_gzip, language, negotiate
-from exchange.web.deps import AppContext, Context, MaybeCaller, ReadDB, problem_responses
+from exchange.web.deps import AppContext, Context, MaybeCaller, problem_responses, reading
 from standards.sdmx import data_csv, data_json, data_ml
 from standards.sdmx.catalogue import load_catalogue
 from standards.sdmx.constraint import constraint_json, constraint_ml
@@ -175,13 +174,13 @@ def _kept(chunks: Iterator[bytes], keep: Callable[[bytes], None] | None, *, zipp
         keep(body if zipped else gzip.compress(body, compresslevel=GZIP_LEVEL))
 
 
-def _prepare(session: ReadDB, caller: MaybeCaller, flow: str, key: str | None,
-             provider: str | None, request: Request, release: str | None
+def _prepare(r: DataRequest, flow: str, key: str | None, provider: str | None
              ) -> tuple[DataQuery, Source]:
     try:
         query = parse_data_query(load_catalogue(), flow=flow, key=key, provider=provider,
-                                 params=_params(request))
-        return query, data_service.source(session, query, Access(caller, release))
+                                 params=_params(r.request))
+        with reading(r.context) as session:
+            return query, data_service.source(session, query, Access(r.caller, r.release))
     except QueryError as error:
         raise problem_of(error) from None
 
@@ -202,7 +201,6 @@ class DataRequest:
 
     request: Request
     context: AppContext
-    session: Session
     caller: Principal | None
     format: str | None
     release: str | None
@@ -215,8 +213,8 @@ class DataRequest:
     accept_encoding: str | None = None
 
 
-def data_request(
-        request: Request, context: Context, session: ReadDB, caller: MaybeCaller,
+async def data_request(
+        request: Request, context: Context, caller: MaybeCaller,
         format: Annotated[str | None, Query(max_length=40, description=(
             "structurespecificdata, genericdata, sdmx-csv, sdmx-json, csv, json"))] = None,
         release: Release = None,
@@ -230,8 +228,9 @@ def data_request(
         if_modified_since: Annotated[str | None, Header()] = None,
         accept_encoding: Annotated[str | None, Header()] = None) -> DataRequest:
     """The query parameters are declared for the documentation; the query itself is read
-    from the URL by ``standards.sdmx.data_query`` (which answers 400, not 422)."""
-    return DataRequest(request, context, session, caller, format, release, accept,
+    from the URL by ``standards.sdmx.data_query`` (which answers 400, not 422). The routes
+    open their read session themselves (``reading``): a cached answer needs none."""
+    return DataRequest(request, context, caller, format, release, accept,
                        accept_language, if_none_match, if_modified_since,
                        accept_encoding=accept_encoding)
 
@@ -270,7 +269,7 @@ def data_of_provider(r: Data, flow: Flow, key: Key, provider: Provider) -> Respo
 def _data(r: DataRequest, flow: str, key: str | None, provider: str | None) -> Response:
     representation = negotiate(Kind.DATA, accept=r.accept, format_param=r.format)
     lang = language(r.accept_language)
-    query, src = _prepare(r.session, r.caller, flow, key, provider, r.request, r.release)
+    query, src = _prepare(r, flow, key, provider)
     tag = data_service.etag(src, query.canonical(), representation.key, lang)
     headers = _headers(src, tag, lang)
     zipped = accepts_gzip(r.accept_encoding)
@@ -318,15 +317,15 @@ AVAILABILITY_RESPONSES: dict[int | str, dict[str, Any]] = {
     **problem_responses(400, 401, 403, 404, 406, 501)}
 
 
-def availability_request(
-        request: Request, session: ReadDB, caller: MaybeCaller,
+async def availability_request(
+        request: Request, context: Context, caller: MaybeCaller,
         mode: Annotated[str, Query(pattern="^(exact|available)$")] = "exact",
         format: Annotated[str | None, Query(max_length=40)] = None,
         release: Release = None, startPeriod: Text = None, endPeriod: Text = None,
         updatedAfter: Text = None, asOf: Text = None,
         accept: Annotated[str | None, Header()] = None,
         accept_language: Annotated[str | None, Header()] = None) -> DataRequest:
-    return DataRequest(request, request.app.state.context, session, caller, format, release,
+    return DataRequest(request, context, caller, format, release,
                        accept, accept_language, None, None, mode=mode)
 
 
@@ -368,10 +367,11 @@ def _availability(r: DataRequest, flow: str, key: str | None, provider: str | No
     try:
         query = parse_data_query(load_catalogue(), flow=flow, key=key, provider=provider,
                                  params=params)
-        src = data_service.source(r.session, query, Access(r.caller, r.release))
         component = None if component_id in (None, "all", "*") else component_id
-        found = data_service.availability(r.session, src, query, component=component,
-                                          mode=r.mode)
+        with reading(r.context) as session:
+            src = data_service.source(session, query, Access(r.caller, r.release))
+            found = data_service.availability(session, src, query, component=component,
+                                              mode=r.mode)
     except QueryError as error:
         raise problem_of(error) from None
     message_id = f"MMX{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(4)}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -36,7 +37,9 @@ class AppContext:
     limiter: RateLimiter
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    """Async, as every dependency that does no I/O: FastAPI runs a sync one in a worker
+    thread, a hop that costs more than this."""
     return request.app.state.context  # type: ignore[no-any-return]
 
 
@@ -52,9 +55,15 @@ def unit_of_work(context: Context) -> Iterator[Session]:
         session.commit()
 
 
+def reading(context: AppContext) -> Session:
+    """A session for read-only work: never waits for a worker's writing transaction. Routes
+    take it as ``ReadDB``; the SDMX data routes open it themselves (``with reading(...)``),
+    because on their cached answers the dependency's two thread hops cost more than the work."""
+    return Session(get_engine(context.database_url), expire_on_commit=False)
+
+
 def read_session(context: Context) -> Iterator[Session]:
-    """A session for read-only routes: never waits for a worker's writing transaction."""
-    with Session(get_engine(context.database_url), expire_on_commit=False) as session:
+    with reading(context) as session:
         yield session
 
 
@@ -64,17 +73,22 @@ ReadDB = Annotated[Session, Depends(read_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token.")
 
 
-def optional_principal(
+async def optional_principal(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Principal | None:
     """The caller a valid token stands for, None without a token. A token of a client that was
     disabled stops working at once: the client is looked up on every request. Each client's
-    requests count against ``MMX_REQUESTS_PER_MINUTE``."""
+    requests count against ``MMX_REQUESTS_PER_MINUTE``. Async so that an anonymous request
+    (most public reads) costs no thread hop; the lookups run in a worker thread."""
     if credentials is None:
         return None
+    return await run_in_threadpool(_principal, context, credentials.credentials)
+
+
+def _principal(context: AppContext, token: str) -> Principal:
     try:
-        principal = context.keyring.verify(credentials.credentials)
+        principal = context.keyring.verify(token)
     except InvalidToken as exc:
         raise unauthorized("The access token is invalid or expired.") from exc
     with Session(get_engine(context.database_url)) as session:
@@ -92,7 +106,7 @@ def allowed(permission: policy.Permission) -> Callable[[Principal | None], Princ
     """A dependency returning the caller if its role holds ``permission`` (401/403 otherwise);
     state-level checks follow in the service, through the same policy."""
 
-    def check(principal: MaybeCaller) -> Principal:
+    async def check(principal: MaybeCaller) -> Principal:
         return policy.require(principal, permission)
 
     return check

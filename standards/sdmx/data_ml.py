@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
-from itertools import islice
 
 import polars as pl
 
@@ -123,12 +122,8 @@ def _ss_series_body(ds: DataSet, head: str) -> Iterator[str]:
     # Codes never hold XML's special characters, so escaping is skipped unless a batch has one.
     plain, escaped = pieces(False), pieces(True)
     special = pl.any_horizontal(pl.all().str.contains(r'[&<>"]')).any()
-    rows = iter(ds.rows)
     previous: dict[str, str | None] | None = None
-    while batch := list(islice(rows, BATCH_ROWS)):
-        frame = pl.DataFrame({name: pl.Series(name, column, dtype=pl.String, strict=False)
-                              for name, column in zip(ids, zip(*batch, strict=True),
-                                                      strict=True)})
+    for frame in ds.frames(BATCH_ROWS):
         changed = pl.any_horizontal([
             pl.col(c).ne_missing(pl.col(c).shift(1, fill_value=(previous or {}).get(c)))
             for c in series])

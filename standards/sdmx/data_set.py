@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+
+import polars as pl
 
 from standards.sdmx.catalogue import Dataflow, DataStructure
 from standards.sdmx.data_query import ALL_DIMENSIONS, DataQuery, Detail
@@ -23,6 +25,14 @@ from standards.sdmx.data_query import ALL_DIMENSIONS, DataQuery, Detail
 Row = tuple[Any, ...]
 # Writers hand out text in pieces of about this many characters.
 CHUNK_CHARS = 1 << 16
+
+
+@runtime_checkable
+class Framed(Protocol):
+    """Rows a source can also hand out as polars frames (columns named by component id), so
+    the columnar writer need not build them from tuples."""
+
+    def frames(self) -> Iterator[pl.DataFrame]: ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,20 @@ class DataSet:
     @cached_property
     def layout(self) -> Layout:
         return Layout.of(self.structure, self.query.dimension_at_observation)
+
+    def frames(self, size: int) -> Iterator[pl.DataFrame]:
+        """The rows as frames of text columns in component order: as the source reads them
+        when it can (``Framed``), else ``size`` rows at a time."""
+        ids = [c.id for c in self.structure.components]
+        if isinstance(self.rows, Framed):
+            for frame in self.rows.frames():
+                yield frame.select(pl.col(i).cast(pl.String) for i in ids)
+            return
+        rows = iter(self.rows)
+        while batch := list(islice(rows, size)):
+            yield pl.DataFrame({name: pl.Series(name, column, dtype=pl.String, strict=False)
+                                for name, column in zip(ids, zip(*batch, strict=True),
+                                                        strict=True)})
 
     @property
     def structure_id(self) -> str:

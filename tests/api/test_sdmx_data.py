@@ -25,7 +25,9 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from exchange.core.config import Settings
 from exchange.core.db import get_engine
+from exchange.sdmx import data_service
 from standards.sdmx.catalogue import load_catalogue
+from standards.sdmx.data_query import parse_data_query
 from tests.api.conftest import Account, make_account, prepared_app, release_table
 from tests.api.test_hardening import serve as serve_http
 from tests.conftest import SECRET
@@ -450,6 +452,34 @@ def test_odd_input_against_real_releases_is_a_client_error(published) -> None:
                                                "endPeriod": "0001-01-01"},
                         headers=published.analyst.headers)
     assert answer.status_code == 404, answer.text
+
+
+def test_postgresql_answers_through_copy_as_a_cursor_would_and_frees_an_abandoned_one(
+        published, monkeypatch) -> None:
+    url = published.settings.database_url
+    if not url.startswith("postgresql"):
+        pytest.skip("COPY is PostgreSQL's; SQLite answers through its cursor")
+    query = parse_data_query(load_catalogue(), flow="DF_MIXED_MOVEMENTS_Q", key="all",
+                             provider=None, params={})
+    engine = get_engine(url)
+    with engine.connect() as connection:
+        src = data_service.source(sa.orm.Session(connection), query, data_service.Access(None))
+        statement = data_service.rows_statement(src, query)
+        expected = [tuple(row) for row in connection.execute(statement)]
+    assert len(expected) > 100 and any(row[10] is None for row in expected)  # suppressed
+    answer = data_service.open_rows(url, statement)
+    assert isinstance(answer, data_service.Frames)
+    assert list(answer) == expected  # same values, types, nulls and order
+
+    monkeypatch.setattr(data_service, "FRAME_BYTES", 2_000)  # many frames
+    before = engine.pool.checkedout()
+    answer = data_service.open_rows(url, statement)
+    frames = answer.frames()
+    assert next(frames).height < len(expected)
+    frames.close()  # the client went away after the first frame
+    assert engine.pool.checkedout() == before
+    with engine.connect() as connection:  # and the connection came back usable
+        assert len(connection.execute(statement).all()) == len(expected)
 
 
 def test_nothing_released_is_404_not_an_empty_message(client) -> None:
