@@ -50,6 +50,24 @@ def test_columnar_structure_specific_equals_row_by_row(monkeypatch: pytest.Monke
     assert {a["REF_AREA"] for t, a in _elements(fast) if t == "Series"} == {r[1] for r in rows}
 
 
+@pytest.mark.parametrize(("n_series", "batch"), [(1, 5000), (300, 16)])
+def test_columnar_series_keys_equal_row_by_row(monkeypatch: pytest.MonkeyPatch,
+                                               n_series: int, batch: int) -> None:
+    monkeypatch.setattr(data_ml, "BATCH_ROWS", batch)
+    query = parse_data_query(load_catalogue(), flow="DF_MIXED_MOVEMENTS_Q", key=None,
+                             provider=None, params={"detail": "serieskeysonly"})
+    # What the database gives for keys only: each series once, nothing but its key.
+    rows = sorted({(*r[:9], None, None, None, None, None) for r in _rows(n_series, n_series)},
+                  key=lambda r: tuple(map(str, r[:9])))
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    fast = "".join(data_ml.structure_specific(DataSet(query, iter(rows)), message_id="M",
+                                              prepared=now))
+    head = fast[:fast.index("<Series")]
+    slow = "".join(data_ml._ss_body(DataSet(query, iter(rows)), head=head))
+    assert _elements(fast) == _elements(slow)
+    assert fast.count("<Series") == len(rows) and "<Obs" not in fast
+
+
 def _elements(xml: str) -> list[tuple[str, dict[str, str]]]:
     """Series and observations in order, an observation with its series' key."""
     root = etree.fromstring(xml.encode())

@@ -49,8 +49,10 @@ def structure_specific(ds: DataSet, *, message_id: str, prepared: datetime | Non
             + f'<mes:DataSet ss:dataScope="DataStructure" xsi:type="ns1:DataSetType" '
             f'ss:structureRef={ml.attr(ds.structure_id)} action="Information"'
             f'{_valid_from(ds)}>')
-    if ds.layout.flat or not ds.detail.observations:
+    if ds.layout.flat:
         return chunked(_ss_body(ds, head))
+    if not ds.detail.observations:
+        return _ss_keys_body(ds, head)
     return _ss_series_body(ds, head)
 
 
@@ -141,6 +143,23 @@ def _ss_series_body(ds: DataSet, head: str) -> Iterator[str]:
         previous = {c: last[c] for c in series}
     yield ("</Series>" if previous is not None else "") \
         + "</mes:DataSet></mes:StructureSpecificData>"
+
+
+def _ss_keys_body(ds: DataSet, head: str) -> Iterator[str]:
+    """The series keys only (``detail=serieskeysonly``, one row per series), as columns."""
+    yield head
+    ids = [c.id for c in ds.structure.components]
+    series = [ids[i] for i in ds.layout.series]
+
+    def opening(escape: bool) -> pl.Expr:
+        return pl.concat_str([pl.lit("<Series"), *(_piece(c, escape) for c in series),
+                              pl.lit("/>")]).str.join("")
+
+    special = pl.any_horizontal(pl.col(series).str.contains(r'[&<>"]')).any()
+    for frame in ds.frames(BATCH_ROWS):
+        escape = frame.select(special).item()
+        yield frame.select(opening(escape)).item()
+    yield "</mes:DataSet></mes:StructureSpecificData>"
 
 
 def generic(ds: DataSet, *, message_id: str, prepared: datetime | None = None
