@@ -10,7 +10,7 @@ from lxml import etree
 
 from standards.sdmx import data_ml
 from standards.sdmx.catalogue import load_catalogue
-from standards.sdmx.data_query import parse_data_query
+from standards.sdmx.data_query import DataQuery, parse_data_query
 from standards.sdmx.data_set import DataSet
 
 
@@ -37,11 +37,7 @@ def test_columnar_structure_specific_equals_row_by_row(monkeypatch: pytest.Monke
     query = parse_data_query(load_catalogue(), flow="DF_MIXED_MOVEMENTS_Q", key=None,
                              provider=None, params={})
     rows = _rows(n_series, seed=n_series)
-    now = datetime(2026, 11, 27, tzinfo=UTC)
-    fast = "".join(data_ml.structure_specific(DataSet(query, iter(rows)), message_id="M",
-                                              prepared=now))
-    head = fast[:fast.index("<Series")]
-    slow = "".join(data_ml._ss_body(DataSet(query, iter(rows)), head=head))
+    fast, slow = _both_writers(query, rows)
     # The same elements with the same attribute values (quoting may differ: " or ').
     assert _elements(fast) == _elements(slow)
     assert fast.count("<Series") == len({r[:9] for r in rows})
@@ -59,13 +55,17 @@ def test_columnar_series_keys_equal_row_by_row(monkeypatch: pytest.MonkeyPatch,
     # What the database gives for keys only: each series once, nothing but its key.
     rows = sorted({(*r[:9], None, None, None, None, None) for r in _rows(n_series, n_series)},
                   key=lambda r: tuple(map(str, r[:9])))
-    now = datetime(2026, 11, 27, tzinfo=UTC)
-    fast = "".join(data_ml.structure_specific(DataSet(query, iter(rows)), message_id="M",
-                                              prepared=now))
-    head = fast[:fast.index("<Series")]
-    slow = "".join(data_ml._ss_body(DataSet(query, iter(rows)), head=head))
+    fast, slow = _both_writers(query, rows)
     assert _elements(fast) == _elements(slow)
     assert fast.count("<Series") == len(rows) and "<Obs" not in fast
+
+
+def _both_writers(query: DataQuery, rows: list[tuple[object, ...]]) -> tuple[str, str]:
+    """The message from the columnar writer, and the row-by-row writer's body after its head."""
+    fast = "".join(data_ml.structure_specific(DataSet(query, iter(rows)), message_id="M",
+                                              prepared=datetime(2026, 11, 27, tzinfo=UTC)))
+    head = fast[:fast.index("<Series")]
+    return fast, "".join(data_ml._ss_body(DataSet(query, iter(rows)), head=head))
 
 
 def _elements(xml: str) -> list[tuple[str, dict[str, str]]]:
