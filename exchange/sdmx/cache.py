@@ -18,12 +18,17 @@ database and the failure logged.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import redis
+
+import standards
 
 log = logging.getLogger("mmx.sdmx.cache")
 # Answers larger than this are streamed every time rather than kept.
@@ -31,6 +36,22 @@ MAX_ENTRY_BYTES = 8 * 1024 * 1024
 TTL_SECONDS = 7 * 24 * 3600
 # What each process keeps in memory in front of Redis.
 NEAR_BYTES = 32 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """What shapes an answer besides its data and its query: the code that writes it and the
+    standard's files (structures, labels). Part of every SDMX ETag and cache key, so that a
+    new version never serves what an older one wrote (Redis keeps entries a week, clients
+    keep ETags)."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for root in (Path(standards.__file__).parent, here):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class ResponseCache(Protocol):

@@ -42,6 +42,7 @@ from exchange.indicators.service import indicators_done
 from exchange.publication.models import ReleaseCell
 from exchange.publication.vintages import Vintage, published
 from exchange.regional.models import RegionalObservation
+from exchange.sdmx import cache
 from standards.sdmx import periods
 from standards.sdmx.catalogue import Dataflow, DataStructure
 from standards.sdmx.data_query import (
@@ -467,8 +468,10 @@ def availability(session: Session, src: Source, query: DataQuery, *, component: 
 
 
 def etag(src: Source, *parts: str) -> str:
-    """A strong validator: what the answer is made of, and how it is written."""
-    digest = hashlib.sha256("\x1f".join((*src.versions, *parts)).encode()).hexdigest()
+    """A strong validator (and the cache key): what the answer is made of, and the code and
+    standard that wrote it."""
+    digest = hashlib.sha256("\x1f".join((cache.code_fingerprint(), *src.versions, *parts))
+                            .encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 

@@ -6,8 +6,8 @@ Public: structures describe published data and hold no data.
 Thin: the path is handed, as the client sent it, to ``standards.sdmx.structure_query`` (which
 reads every spelling clients use); the answer is written by the SDMX-ML or SDMX-JSON writer
 that content negotiation picks. Structures change only with the standard, so responses are
-cacheable: a weak ETag of the standard's version, the query, the format and the language;
-``If-None-Match`` gets 304.
+cacheable: a weak ETag of the code and standard (``cache.code_fingerprint``), the query, the
+format and the language; ``If-None-Match`` gets 304.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from exchange.auth.policy import who_may
 from exchange.core.problems import Problem
+from exchange.sdmx import cache
 from exchange.sdmx.negotiation import (
     SDMX_JSON_STRUCTURE,
     STRUCTURE_XML,
@@ -31,7 +32,6 @@ from exchange.sdmx.negotiation import (
     negotiate,
 )
 from exchange.web.deps import problem_responses
-from standards import load_standard
 from standards.sdmx import load_catalogue
 from standards.sdmx.artefacts import build_graph
 from standards.sdmx.structure_json import structure_document
@@ -100,7 +100,7 @@ def _error(exc: StructureQueryError) -> Problem:
 
 
 def _etag(representation: Representation, lang: str, query: str) -> str:
-    key = "\n".join((load_standard().version, representation.key, lang, query))
+    key = "\n".join((cache.code_fingerprint(), representation.key, lang, query))
     return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 

@@ -25,7 +25,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from exchange.core.config import Settings
 from exchange.core.db import get_engine
-from exchange.sdmx import data_service
+from exchange.sdmx import cache, data_service
 from standards.sdmx.catalogue import load_catalogue
 from standards.sdmx.data_query import parse_data_query
 from tests.api.conftest import Account, make_account, prepared_app, release_table
@@ -269,6 +269,20 @@ def test_released_answers_are_cacheable_and_revalidate(published) -> None:
     release = published.releases["2026-Q3"]["id"]
     named = client.get(url, params={"release": str(release)})
     assert "immutable" in named.headers["cache-control"]
+
+
+def test_a_new_version_of_the_code_or_standard_never_serves_an_older_answer(
+        published, monkeypatch) -> None:
+    client = published.client
+    url = f"{FLOW}/{KAZ_TOTALS}"
+    old = client.get(url, params={"format": "sdmx-csv"})
+    structure = client.get("/sdmx/dataflow/MMX/DF_MIXED_MOVEMENTS_Q/latest")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version")
+    new = client.get(url, params={"format": "sdmx-csv"}, headers={
+        "If-None-Match": old.headers["etag"]})
+    assert new.status_code == 200 and new.headers["etag"] != old.headers["etag"]
+    assert client.get("/sdmx/dataflow/MMX/DF_MIXED_MOVEMENTS_Q/latest", headers={
+        "If-None-Match": structure.headers["etag"]}).status_code == 200
 
 
 def test_answers_are_gzip_encoded_for_callers_that_take_it(published) -> None:
