@@ -352,7 +352,6 @@ class Frames:
         self._copying = cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)",
                                     compiled.params)
         self._copy = self._copying.__enter__()
-        self._pending = bytearray()
         self._done = False
         try:
             self.first = self._next_frame()
@@ -361,19 +360,19 @@ class Frames:
             raise
 
     def _next_frame(self) -> pl.DataFrame | None:
-        while not self._done and len(self._pending) < FRAME_BYTES:
+        # libpq hands COPY data out one whole row at a time, so a frame never splits a row.
+        blocks: list[bytes | memoryview] = []
+        size = 0
+        while not self._done and size < FRAME_BYTES:
             block = self._copy.read()
             if not block:
                 self._done = True
-            self._pending += block
-        if self._done:
-            data, self._pending = bytes(self._pending), bytearray()
-        else:
-            cut = self._pending.rindex(b"\n") + 1
-            data, self._pending = bytes(self._pending[:cut]), self._pending[cut:]
-        if not data:
+                break
+            blocks.append(block)
+            size += len(block)
+        if not blocks:
             return None
-        return pl.read_csv(data, has_header=False, schema=self.schema)
+        return pl.read_csv(b"".join(blocks), has_header=False, schema=self.schema)
 
     def frames(self) -> Iterator[pl.DataFrame]:
         try:
