@@ -48,6 +48,7 @@ from standards.disclosure import greedy
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.constraints import Constraints, from_relations, model
 from standards.disclosure.cubes import Cubes, Direction
+from standards.disclosure.flows import ROOM_TOL, Flows
 from standards.disclosure.parameters import Parameters
 from standards.disclosure.table import FREE, SUPPRESSED, Table
 
@@ -67,6 +68,9 @@ BACKWARD_TRIES = 6
 # No backward pass once this share of ``release_seconds`` is spent: it only saves persons, and
 # an audit cut short by the deadline would throw its work away (the passing pattern is kept).
 BACKWARD_SHARE = 0.6
+# Late mending compares each cube with an LP-found direction (``flows``) while the release has
+# used less than this share of ``release_seconds``; cubes alone after.
+FLOW_SHARE = 0.7
 log = logging.getLogger("mmx.disclosure")
 
 
@@ -156,7 +160,8 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     budget = [parameters.time_limit_seconds]
     used: set[str] = set()
     counts = [0, 0]
-    mender = Mender(table, constraints)
+    mender = Mender(table, constraints,
+                    flow_deadline=started + FLOW_SHARE * parameters.release_seconds)
     certificates: dict[int, list[Direction]] = {}
     for_directions = np.zeros(table.size, dtype=bool)  # hidden for a direction: may go back
 
@@ -229,7 +234,7 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         else:
             # A direction per failing cell (certified); the greedy on the cuts of the others.
             left = mender.mend(result.suspects, always | selected, selected, certificates,
-                               neighbour=False)
+                               neighbour=False, flows=True)
             if (selected != previous).any():
                 used.add("cubes")
                 for_directions[selected & ~previous] = True
@@ -315,11 +320,14 @@ def _backward(constraints: Constraints, auditor: Auditor, always: np.ndarray,
 
 class Mender:
     """Mends cells the audit could not show safe: a checked protecting direction
-    (``cubes``) per cell, its cells hidden; where none is found, the smallest published
-    neighbour (a cell sharing a relation) is hidden instead."""
+    (``cubes``, or ``flows`` where cheaper) per cell, its cells hidden; where none is found,
+    the smallest published neighbour (a cell sharing a relation) is hidden instead."""
 
-    def __init__(self, table: Table, constraints: Constraints) -> None:
+    def __init__(self, table: Table, constraints: Constraints, *,
+                 flow_deadline: float = np.inf) -> None:
         self.cubes = Cubes(table)
+        self.flows = Flows(self.cubes)
+        self.flow_deadline = flow_deadline
         self.values = table.values
         self.costs = table.costs
         self.margin_up = np.maximum(table.array("REQ_HI") - self.values, 0.0)
@@ -352,10 +360,11 @@ class Mender:
 
     def mend(self, suspects: list[tuple[int, int]], unknown: np.ndarray, selected: np.ndarray,
              certificates: dict[int, list[Direction]], *, neighbour: bool = True,
-             ordered: bool = False) -> set[int]:
+             ordered: bool = False, flows: bool = False) -> set[int]:
         """Give each suspect (cell, side) a direction, else (``neighbour``) hide its smallest
         published neighbour; returns the cells left without a direction. Cells in id order
-        unless ``ordered`` (then as given)."""
+        unless ``ordered`` (then as given). ``flows``: the cube is compared with an LP-found
+        direction (``flows``), the cheaper taken, until ``flow_deadline``."""
         unknown = unknown.copy()
         wanted: dict[int, set[int]] = {}
         for cell, direction in suspects:
@@ -366,10 +375,15 @@ class Mender:
             down = self.margin_down[cell] if -1 in wanted[cell] else 0.0
             if up <= 0 and down <= 0:
                 continue
-            if any(unknown[d.cells].all() and d.up >= up - 1e-9 and d.down >= down - 1e-9
+            if any(unknown[d.cells].all() and d.up >= up - ROOM_TOL and d.down >= down - ROOM_TOL
                    for d in certificates.get(cell, ())):
                 continue  # an earlier direction still covers it
             found = self.cubes.direction(cell, unknown, up, down, self.suppressible)
+            if flows and time.perf_counter() < self.flow_deadline:
+                other = self._flows(cell, up, down, unknown)
+                if other and (not found or self._cost(other, unknown)
+                              < self._cost(found, unknown)):
+                    found = other
             if found:
                 for d in found:
                     add = d.cells[~unknown[d.cells]]
@@ -387,6 +401,27 @@ class Mender:
                 selected[pick] = True
                 unknown[pick] = True
         return left
+
+    def _flows(self, cell: int, up: float, down: float, unknown: np.ndarray
+               ) -> list[Direction]:
+        """LP-found directions giving ``cell`` room ``up`` and ``down`` ([] if a side has
+        none); the second side's LP counts the first one's cells as hidden already."""
+        out: list[Direction] = []
+        unknown = unknown.copy()
+        for side, need in ((1, up), (-1, down)):
+            if need <= 0 or any((d.up if side == 1 else d.down) >= need - ROOM_TOL
+                                for d in out):
+                continue
+            found = self.flows.direction(cell, side, need, unknown, self.suppressible)
+            if found is None:
+                return []
+            out.append(found)
+            unknown[found.cells] = True
+        return out
+
+    def _cost(self, directions: list[Direction], unknown: np.ndarray) -> float:
+        cells = np.unique(np.concatenate([d.cells for d in directions]))
+        return float(self.costs[cells][~unknown[cells]].sum())
 
     def _neighbours(self, cell: int) -> np.ndarray:
         rows = self.cols.indices[self.cols.indptr[cell]:self.cols.indptr[cell + 1]]
