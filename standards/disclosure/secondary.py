@@ -184,6 +184,8 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
                 counts[1] += 1
                 used.add("milp")
                 selected[block.vars] = choice
+        log.debug("exact model: %d blocks solved, %d to the greedy (budget left %.1fs)",
+                  len(todo) - len(fallback), len(fallback), budget[0])
         if fallback:
             used.add("greedy")
             chosen = greedy.heuristic(constraints, selected, values,
