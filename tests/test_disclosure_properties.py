@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from standards.disclosure import Parameters, Release, load_parameters, protect
+from standards.disclosure.audit import Auditor
 from standards.disclosure.cubes import Cubes
 from standards.disclosure.flows import Flows
 from standards.disclosure.secondary import suppress
@@ -122,15 +123,8 @@ def test_two_releases(standard: Standard, parameters: Parameters, drawn: tuple[d
                  [release_1.audit, release_2.audit])
 
 
-@SETTINGS
-@given(regions())
-def test_lp_found_directions_are_proofs(standard: Standard, parameters: Parameters,
-                                        drawn: tuple[dict, dict]) -> None:
-    """Every direction ``flows`` finds for a protected cell, with all free cells suppressible,
-    is a proof: the point it reaches keeps every relation, every value >= 0 and every
-    inequality, moves the cell by its whole margin and no published cell; and it finds one
-    wherever a cube does (the cube lies in its neighbourhood)."""
-    grids, consent = drawn
+def _table(standard: Standard, parameters: Parameters, grids: dict, consent: dict) -> Table:
+    """The table ``protect`` builds for a release of ``grids`` in one region."""
     cover = {"R": tuple(grids)}
     module = importlib.import_module("standards.disclosure.protect")
     seen: list[Table] = []
@@ -142,7 +136,18 @@ def test_lp_found_directions_are_proofs(standard: Standard, parameters: Paramete
     with patch.object(module, "suppress", record):
         protect(release_cells(grids, cover), standard=standard, parameters=parameters,
                 regions=cover, consent=consent)
-    table = seen[0]
+    return seen[0]
+
+
+@SETTINGS
+@given(regions())
+def test_lp_found_directions_are_proofs(standard: Standard, parameters: Parameters,
+                                        drawn: tuple[dict, dict]) -> None:
+    """Every direction ``flows`` finds for a protected cell, with all free cells suppressible,
+    is a proof: the point it reaches keeps every relation, every value >= 0 and every
+    inequality, moves the cell by its whole margin and no published cell; and it finds one
+    wherever a cube does (the cube lies in its neighbourhood)."""
+    table = _table(standard, parameters, *drawn)
     cubes = Cubes(table)
     flows = Flows(cubes)
     values = table.values
@@ -172,3 +177,22 @@ def test_lp_found_directions_are_proofs(standard: Standard, parameters: Paramete
             assert point.min() >= -1e-7
             assert (ub @ point).max(initial=0.0) <= 1e-7
             assert point[cell] == values[cell] + side * need
+
+
+@SETTINGS
+@given(regions(), st.lists(st.integers(0, 10_000), max_size=6))
+def test_hiding_more_never_unproves_a_cell(standard: Standard, parameters: Parameters,
+                                           drawn: tuple[dict, dict], extra: list[int]) -> None:
+    """The audit of a grown pattern that keeps the cells an earlier audit showed safe
+    (``since``) says what a full audit says: hiding more never narrows an interval."""
+    table = _table(standard, parameters, *drawn)
+    auditor = Auditor(table, exact_cells=0)
+    first = table.array("FIXED") == SUPPRESSED
+    before = auditor.run(first)
+    free = np.flatnonzero(table.array("FIXED") == FREE)
+    grown = first.copy()
+    if free.size:
+        grown[free[[e % free.size for e in extra]]] = True
+    full = Auditor(table, exact_cells=0).run(grown)
+    kept = auditor.run(grown, since=(first, before))
+    assert (kept.ok == full.ok).all() and kept.passed == full.passed
