@@ -76,6 +76,10 @@ BACKWARD_SHARE = 0.6
 # Late mending compares each cube with an LP-found direction (``flows``) while the release has
 # used less than this share of ``release_seconds``; cubes alone after.
 FLOW_SHARE = 0.7
+# ... and while a round has at most this many suspects: a direction by LP takes 0.03-1 s a
+# cell, worth it for the few hard cells, not for tens of thousands (synthetic full tables of
+# three states: the whole budget went to them and the release was refused all the same).
+FLOW_SUSPECTS = 1000
 log = logging.getLogger("mmx.disclosure")
 
 
@@ -252,7 +256,7 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         else:
             # A direction per failing cell (certified); the greedy on the cuts of the others.
             left = mender.mend(result.suspects, always | selected, selected, certificates,
-                               neighbour=False, flows=True)
+                               neighbour=False, flows=len(result.suspects) <= FLOW_SUSPECTS)
             if (selected != previous).any():
                 used.add("cubes")
                 for_directions[selected & ~previous] = True
