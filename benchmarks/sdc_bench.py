@@ -44,9 +44,14 @@ f5c1fdc in the same session):
   only: refused after 626 s (4 audit rounds; directions took over at round 3 and 11,524
   cells were still unproven when ``release_seconds`` ran out). The default (20 states,
   1,308,360 cells) was not run: six times bigger again.
+  Branch sdc3 (LP-found directions, audits keeping what the last one proved): still refused,
+  676 s (3 audit rounds, 13,964 cells unproven; LP directions then ran for every late
+  suspect, now only for rounds of at most ``FLOW_SUSPECTS``).
 * Not from this script: the real Central Asia release of three states with full tables
   (38,772 cells, three regions that are the same numbers) passes in 263 s (it was refused at
-  600 s), hiding 1,485,288 persons in all its published regions (see README "Releases").
+  600 s), hiding 1,485,288 persons in all its published regions (see README "Releases"); on
+  branch sdc3 in about 175 s hiding 906,831 (naive: 666,870, failing its audit on 3,210
+  cells; ``docs/notes/sdc-full-tables.md``).
 """
 
 from __future__ import annotations

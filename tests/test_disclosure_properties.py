@@ -6,12 +6,21 @@ does not depend on the run or the row order."""
 
 from __future__ import annotations
 
+import importlib
+from unittest.mock import patch
+
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from standards.disclosure import Parameters, Release, load_parameters, protect
+from standards.disclosure.audit import Auditor
+from standards.disclosure.cubes import Cubes
+from standards.disclosure.flows import Flows
+from standards.disclosure.secondary import suppress
+from standards.disclosure.table import FREE, SUPPRESSED, Table
 from standards.model import Standard
 from tests.disclosure_tables import AGES, SEXES, intervals, release_cells
 
@@ -112,3 +121,78 @@ def test_two_releases(standard: Standard, parameters: Parameters, drawn: tuple[d
     check_release(release_2.cells, release_2.audit, parameters)
     check_levels([(release_1.cells, cover_1), (release_2.cells, cover_2)],
                  [release_1.audit, release_2.audit])
+
+
+def _table(standard: Standard, parameters: Parameters, grids: dict, consent: dict) -> Table:
+    """The table ``protect`` builds for a release of ``grids`` in one region."""
+    cover = {"R": tuple(grids)}
+    module = importlib.import_module("standards.disclosure.protect")
+    seen: list[Table] = []
+
+    def record(table: Table, *args: object) -> object:
+        seen.append(table)
+        return suppress(table, *args)  # type: ignore[arg-type]
+
+    with patch.object(module, "suppress", record):
+        protect(release_cells(grids, cover), standard=standard, parameters=parameters,
+                regions=cover, consent=consent)
+    return seen[0]
+
+
+@SETTINGS
+@given(regions())
+def test_lp_found_directions_are_proofs(standard: Standard, parameters: Parameters,
+                                        drawn: tuple[dict, dict]) -> None:
+    """Every direction ``flows`` finds for a protected cell, with all free cells suppressible,
+    is a proof: the point it reaches keeps every relation, every value >= 0 and every
+    inequality, moves the cell by its whole margin and no published cell; and it finds one
+    wherever a cube does (the cube lies in its neighbourhood)."""
+    table = _table(standard, parameters, *drawn)
+    cubes = Cubes(table)
+    flows = Flows(cubes)
+    values = table.values
+    unknown = table.array("FIXED") == SUPPRESSED
+    suppressible = table.array("FIXED") == FREE
+    eq = table.relations.equations.toarray()
+    ub = table.relations.inequalities.toarray()
+    margins = {1: np.maximum(table.array("REQ_HI") - values, 0.0),
+               -1: np.maximum(values - table.array("REQ_LO"), 0.0)}
+    for cell in np.flatnonzero(unknown & table.needs()).tolist():
+        for side, margin in margins.items():
+            need = float(margin[cell])
+            if need <= 0:
+                continue
+            found = flows.direction(cell, side, need, unknown, suppressible)
+            cube = cubes.direction(cell, unknown, need if side == 1 else 0.0,
+                                   need if side == -1 else 0.0, suppressible)
+            assert found is not None or not cube, (cell, side)
+            if found is None:
+                continue
+            assert found.cells[0] == cell and found.coefs[0] == 1.0
+            assert (unknown | suppressible)[found.cells].all()
+            move = np.zeros(values.size)
+            move[found.cells] = side * need * found.coefs
+            point = values + move
+            assert np.abs(eq @ move).max(initial=0.0) <= 1e-9
+            assert point.min() >= -1e-7
+            assert (ub @ point).max(initial=0.0) <= 1e-7
+            assert point[cell] == values[cell] + side * need
+
+
+@SETTINGS
+@given(regions(), st.lists(st.integers(0, 10_000), max_size=6))
+def test_hiding_more_never_unproves_a_cell(standard: Standard, parameters: Parameters,
+                                           drawn: tuple[dict, dict], extra: list[int]) -> None:
+    """The audit of a grown pattern that keeps the cells an earlier audit showed safe
+    (``since``) says what a full audit says: hiding more never narrows an interval."""
+    table = _table(standard, parameters, *drawn)
+    auditor = Auditor(table, exact_cells=0)
+    first = table.array("FIXED") == SUPPRESSED
+    before = auditor.run(first)
+    free = np.flatnonzero(table.array("FIXED") == FREE)
+    grown = first.copy()
+    if free.size:
+        grown[free[[e % free.size for e in extra]]] = True
+    full = Auditor(table, exact_cells=0).run(grown)
+    kept = auditor.run(grown, since=(first, before))
+    assert (kept.ok == full.ok).all() and kept.passed == full.passed

@@ -162,13 +162,20 @@ class Auditor:
     # -- the audit ---------------------------------------------------------------------------
 
     def run(self, unknown: np.ndarray, *, certificates: Mapping[int, Sequence[Proof]] = {},
-            failure_lps: int | None = None) -> Result:
+            failure_lps: int | None = None,
+            since: tuple[np.ndarray, Result] | None = None) -> Result:
         """Audit the pattern whose unknown variables are ``unknown``.
 
         ``certificates``: directions already proven for some cells (``cubes``); a cell whose
         direction lies wholly in the unknowns is safe without an LP. Every cell no witness
         covers gets its exact LP (bounds, and a cut if it fails), up to ``failure_lps`` LPs in
         all (None: no limit); cells beyond are only listed in ``Result.suspects``.
+
+        ``since``: an earlier pattern's unknowns and its audit. When ``unknown`` contains
+        them all, every cell that audit showed safe is still safe, without an LP: hiding more
+        only frees more variables (any point feasible before, the newly hidden cells at their
+        true values, is feasible now), so no interval narrows. Its interval is reported (at
+        least as wide now, like a witness's).
         """
         n = self.table.size
         lower = np.full(n, np.nan)
@@ -179,6 +186,10 @@ class Auditor:
         result = Result(lower, upper, exact, audited, ok)
         budget = self.exact_cells
         self.failure_budget = np.inf if failure_lps is None else failure_lps
+        safe = np.zeros(n, dtype=bool)
+        if since is not None and not (since[0] & ~unknown).any():
+            before = since[1]
+            safe = before.audited & before.ok & unknown
         for members, rows in self.components(unknown):
             targets = members[audited[members]]
             if targets.size == 0:
@@ -193,7 +204,12 @@ class Auditor:
                 if (proof is not None and proof[0] <= self.req_lo[j] + TOL
                         and proof[1] >= self.req_hi[j] - TOL):
                     known[j] = proof
-            key = members.tobytes()
+            kept = [j for j in protect.tolist() if safe[j] and j not in known]
+            for j in kept:
+                known[j] = (float(since[1].lower[j]), float(since[1].upper[j]))  # type: ignore[index]
+            # A component computed without the cells kept from ``since`` is remembered apart:
+            # reused without ``since``, it would lack their intervals.
+            key = members.tobytes() + (b"since" if kept else b"")
             comp = self.cache.get(key)
             if comp is not None and comp.partial and self.failure_budget > 0:
                 comp = None  # computed with too few LPs: again, now there are more

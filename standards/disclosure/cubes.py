@@ -163,7 +163,7 @@ class Cubes:
             cells, coefs = built
             if self.frozen[cells].any() or not (suppressible[cells] | unknown[cells]).all():
                 continue
-            up, down = self._room(cells, coefs)
+            up, down = self.room(cells, coefs)
             new = ~unknown[cells]
             cost = float(self.costs[cells][new].sum() + 1e-3 * new.sum())
             found = Direction(cells, coefs, up, down, cost)
@@ -211,18 +211,18 @@ class Cubes:
         if np.unique(cells).size != cells.size:
             return None
         # Every equation (this release's and earlier ones') must be unchanged.
-        rows, weights = _gather(self.eq_cols, cells, coefs)
+        rows, weights = gather(self.eq_cols, cells, coefs)
         if rows.size and np.any(np.abs(np.bincount(rows, weights=weights)) > 1e-9):
             return None
         return cells, coefs
 
-    def _room(self, cells: np.ndarray, coefs: np.ndarray) -> tuple[float, float]:
+    def room(self, cells: np.ndarray, coefs: np.ndarray) -> tuple[float, float]:
         """How far the first cell can go up and down along the direction: values stay >= 0,
         inequalities keep within their slack."""
         values = self.values[cells]
         up = np.min(values[coefs < 0] / -coefs[coefs < 0], initial=np.inf)
         down = np.min(values[coefs > 0] / coefs[coefs > 0], initial=np.inf)
-        rows, weights = _gather(self.ub_cols, cells, coefs)
+        rows, weights = gather(self.ub_cols, cells, coefs)
         if rows.size:
             change = np.bincount(rows, weights=weights)
             touched = np.flatnonzero(np.abs(change) > 1e-12)
@@ -233,7 +233,7 @@ class Cubes:
         return float(up), float(down)
 
 
-def _gather(cols: sparse.csc_matrix, cells: np.ndarray, coefs: np.ndarray
+def gather(cols: sparse.csc_matrix, cells: np.ndarray, coefs: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
     starts, ends = cols.indptr[cells], cols.indptr[cells + 1]
     lens = ends - starts

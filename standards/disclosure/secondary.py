@@ -22,7 +22,12 @@ or two per failing cell: few persons, but each round re-audits the components it
 without certificates) while the release has used less than ``CUT_SHARE`` of
 ``release_seconds``; what the audit still finds after that is mended by directions (one per
 failing cell, certified, so the next audits are quick; the greedy on the cuts of cells without
-one). Both only add, so the loop ends: when the audit passes or nothing more can be hidden.
+one). Both only add, so the loop ends: when the audit passes or nothing more can be hidden;
+and a round that only added cells re-audits only the cells the last audit did not show safe
+(``Auditor.run``'s ``since``: hiding more never narrows an interval). A late direction is
+the cheaper of a cube and an LP-found one (``flows``: it can split the move over several
+cells, a cube cannot; on the real three-state release the late directions cost a quarter of
+the cubes' persons), while less than ``FLOW_SHARE`` of ``release_seconds`` is spent.
 
 Directions overprotect (a whole cube per cell, GHMITER's known weakness), so a passing
 pattern gets a backward pass (``_backward``, while less than ``BACKWARD_SHARE`` of the time is
@@ -48,6 +53,7 @@ from standards.disclosure import greedy
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.constraints import Constraints, from_relations, model
 from standards.disclosure.cubes import Cubes, Direction
+from standards.disclosure.flows import ROOM_TOL, Flows
 from standards.disclosure.parameters import Parameters
 from standards.disclosure.table import FREE, SUPPRESSED, Table
 
@@ -67,6 +73,13 @@ BACKWARD_TRIES = 6
 # No backward pass once this share of ``release_seconds`` is spent: it only saves persons, and
 # an audit cut short by the deadline would throw its work away (the passing pattern is kept).
 BACKWARD_SHARE = 0.6
+# Late mending compares each cube with an LP-found direction (``flows``) while the release has
+# used less than this share of ``release_seconds``; cubes alone after.
+FLOW_SHARE = 0.7
+# ... and while a round has at most this many suspects: a direction by LP takes 0.03-1 s a
+# cell, worth it for the few hard cells, not for tens of thousands (synthetic full tables of
+# three states: the whole budget went to them and the release was refused all the same).
+FLOW_SUSPECTS = 1000
 log = logging.getLogger("mmx.disclosure")
 
 
@@ -156,11 +169,12 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     budget = [parameters.time_limit_seconds]
     used: set[str] = set()
     counts = [0, 0]
-    mender = Mender(table, constraints)
+    mender = Mender(table, constraints,
+                    flow_deadline=started + FLOW_SHARE * parameters.release_seconds)
     certificates: dict[int, list[Direction]] = {}
     for_directions = np.zeros(table.size, dtype=bool)  # hidden for a direction: may go back
 
-    def solve(todo: list[Block], exact: bool) -> None:
+    def solve(todo: list[Block], exact: bool, again: bool = False) -> None:
         fallback: list[Block] = []
         big = [b for b in todo if b.vars.size > EXACT_VARS]
         todo = [b for b in todo if b.vars.size <= EXACT_VARS]
@@ -179,7 +193,17 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
                 counts[1] += 1
                 used.add("milp")
                 selected[block.vars] = choice
-        if fallback:
+        log.debug("exact model: %d blocks solved, %d to the greedy (budget left %.1fs)",
+                  len(todo) - len(fallback), len(fallback), budget[0])
+        if fallback and again:
+            # A block solved before keeps its pattern and grows to meet the new cuts: the
+            # greedy's own pattern from scratch hid ~50,000 persons more on the real
+            # three-state release.
+            used.add("greedy")
+            selected[:] = greedy.complete(constraints, selected, values,
+                                          np.concatenate([b.rows for b in fallback]),
+                                          np.concatenate([b.notone for b in fallback]))
+        elif fallback:
             used.add("greedy")
             chosen = greedy.heuristic(constraints, selected, values,
                                       [(b.vars, b.rows, b.notone) for b in fallback])
@@ -197,10 +221,12 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
 
     solve(blocks(constraints, table.size), True)
     rounds = 0
+    since: tuple[np.ndarray, Result] | None = None
     while True:
         t = time.perf_counter()
         result = auditor.run(always | selected, certificates=certificates,
-                             failure_lps=FAILURE_LPS)
+                             failure_lps=FAILURE_LPS, since=since)
+        since = (always | selected, result)
         audit_seconds += time.perf_counter() - t
         log.debug("round %d: audit %.1fs, %d LPs, %d suspects, %d cuts, %d selected "
                   "(%.0f persons), %.1fs in", rounds, time.perf_counter() - t, result.lps,
@@ -217,7 +243,8 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         spent = (time.perf_counter() - started) / max(parameters.release_seconds, 1e-9)
         if result.cuts and rounds <= parameters.max_rounds and budget[0] > 0:
             # The audit's cuts join the model; the blocks they touch are solved again.
-            solve([b for b in blocks(constraints, table.size) if touched[b.vars].any()], True)
+            solve([b for b in blocks(constraints, table.size) if touched[b.vars].any()], True,
+                  again=True)
         elif result.cuts and spent < CUT_SHARE:
             # The greedy on the cuts: a cell or two per failing cell, few persons, but
             # every round re-audits the components it touches without certificates.
@@ -229,7 +256,7 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         else:
             # A direction per failing cell (certified); the greedy on the cuts of the others.
             left = mender.mend(result.suspects, always | selected, selected, certificates,
-                               neighbour=False)
+                               neighbour=False, flows=len(result.suspects) <= FLOW_SUSPECTS)
             if (selected != previous).any():
                 used.add("cubes")
                 for_directions[selected & ~previous] = True
@@ -277,12 +304,14 @@ def _backward(constraints: Constraints, auditor: Auditor, always: np.ndarray,
     The cuts it finds stay in ``constraints``: they are valid whatever the pattern."""
     trial = greedy.prune(constraints, selected, ~candidates, values,
                          np.flatnonzero(candidates & selected))
+    since: tuple[np.ndarray, Result] | None = None  # tries only add: see ``Auditor.run``
     for attempt in range(BACKWARD_TRIES):
         removed = selected & ~trial
         if not removed.any() or auditor.expired():
             break
         result = auditor.run(always | trial, certificates=certificates,
-                             failure_lps=FAILURE_LPS)
+                             failure_lps=FAILURE_LPS, since=since)
+        since = (always | trial, result)
         log.debug("backward pass: %d cells (%.0f persons) published again, %d suspects",
                   int(removed.sum()), values[removed].sum(), len(result.suspects))
         if result.passed and not result.suspects:
@@ -315,11 +344,14 @@ def _backward(constraints: Constraints, auditor: Auditor, always: np.ndarray,
 
 class Mender:
     """Mends cells the audit could not show safe: a checked protecting direction
-    (``cubes``) per cell, its cells hidden; where none is found, the smallest published
-    neighbour (a cell sharing a relation) is hidden instead."""
+    (``cubes``, or ``flows`` where cheaper) per cell, its cells hidden; where none is found,
+    the smallest published neighbour (a cell sharing a relation) is hidden instead."""
 
-    def __init__(self, table: Table, constraints: Constraints) -> None:
+    def __init__(self, table: Table, constraints: Constraints, *,
+                 flow_deadline: float = np.inf) -> None:
         self.cubes = Cubes(table)
+        self.flows = Flows(self.cubes)
+        self.flow_deadline = flow_deadline
         self.values = table.values
         self.costs = table.costs
         self.margin_up = np.maximum(table.array("REQ_HI") - self.values, 0.0)
@@ -352,10 +384,11 @@ class Mender:
 
     def mend(self, suspects: list[tuple[int, int]], unknown: np.ndarray, selected: np.ndarray,
              certificates: dict[int, list[Direction]], *, neighbour: bool = True,
-             ordered: bool = False) -> set[int]:
+             ordered: bool = False, flows: bool = False) -> set[int]:
         """Give each suspect (cell, side) a direction, else (``neighbour``) hide its smallest
         published neighbour; returns the cells left without a direction. Cells in id order
-        unless ``ordered`` (then as given)."""
+        unless ``ordered`` (then as given). ``flows``: the cube is compared with an LP-found
+        direction (``flows``), the cheaper taken, until ``flow_deadline``."""
         unknown = unknown.copy()
         wanted: dict[int, set[int]] = {}
         for cell, direction in suspects:
@@ -366,10 +399,15 @@ class Mender:
             down = self.margin_down[cell] if -1 in wanted[cell] else 0.0
             if up <= 0 and down <= 0:
                 continue
-            if any(unknown[d.cells].all() and d.up >= up - 1e-9 and d.down >= down - 1e-9
+            if any(unknown[d.cells].all() and d.up >= up - ROOM_TOL and d.down >= down - ROOM_TOL
                    for d in certificates.get(cell, ())):
                 continue  # an earlier direction still covers it
             found = self.cubes.direction(cell, unknown, up, down, self.suppressible)
+            if flows and time.perf_counter() < self.flow_deadline:
+                other = self._flows(cell, up, down, unknown)
+                if other and (not found or self._cost(other, unknown)
+                              < self._cost(found, unknown)):
+                    found = other
             if found:
                 for d in found:
                     add = d.cells[~unknown[d.cells]]
@@ -387,6 +425,27 @@ class Mender:
                 selected[pick] = True
                 unknown[pick] = True
         return left
+
+    def _flows(self, cell: int, up: float, down: float, unknown: np.ndarray
+               ) -> list[Direction]:
+        """LP-found directions giving ``cell`` room ``up`` and ``down`` ([] if a side has
+        none); the second side's LP counts the first one's cells as hidden already."""
+        out: list[Direction] = []
+        unknown = unknown.copy()
+        for side, need in ((1, up), (-1, down)):
+            if need <= 0 or any((d.up if side == 1 else d.down) >= need - ROOM_TOL
+                                for d in out):
+                continue
+            found = self.flows.direction(cell, side, need, unknown, self.suppressible)
+            if found is None:
+                return []
+            out.append(found)
+            unknown[found.cells] = True
+        return out
+
+    def _cost(self, directions: list[Direction], unknown: np.ndarray) -> float:
+        cells = np.unique(np.concatenate([d.cells for d in directions]))
+        return float(self.costs[cells][~unknown[cells]].sum())
 
     def _neighbours(self, cell: int) -> np.ndarray:
         rows = self.cols.indices[self.cols.indptr[cell]:self.cols.indptr[cell + 1]]
