@@ -98,7 +98,8 @@ def _not_modified(src: Source, tag: str, if_none_match: str | None,
                   if_modified_since: str | None) -> bool:
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or tag in tags or _gzip_tag(tag) in tags
+        # "*" (any current representation) is answered once the answer is known to exist.
+        return tag in tags or _gzip_tag(tag) in tags
     if if_modified_since and src.last_modified is not None:
         try:
             since = parsedate_to_datetime(if_modified_since)
@@ -277,18 +278,26 @@ def _data(r: DataRequest, flow: str, key: str | None, provider: str | None) -> R
         headers["ETag"] = _gzip_tag(tag)
     if "ETag" in headers and _not_modified(src, tag, r.if_none_match, r.if_modified_since):
         return Response(status_code=304, headers=headers)
+    not_modified = Response(status_code=304, headers=dict(headers))
     if representation.key in ("sdmx-csv", "csv"):
         headers["Content-Disposition"] = f'attachment; filename="{query.flow.id}.csv"'
     if zipped:
         headers["Content-Encoding"] = "gzip"
+    any_tag = "ETag" in headers and r.if_none_match is not None and "*" in {
+        t.strip() for t in r.if_none_match.split(",")}
     cache = response_cache(r.request) if src.shared else None
     if cache is not None and (body := cache.get(tag)) is not None:
+        if any_tag:
+            return not_modified
         return Response(body if zipped else gzip.decompress(body),
                         media_type=representation.content_type, headers=headers)
     rows = data_service.open_rows(r.context.database_url,
                                   data_service.rows_statement(src, query))
     if rows is None:
         raise problem_of(no_results())
+    if any_tag:
+        rows.close()
+        return not_modified
     ds = DataSet(query, rows, language=lang, valid_from=src.valid_from)
     now = datetime.now(UTC)
     message_id = f"MMX{now:%Y%m%d%H%M%S}{secrets.token_hex(4)}"

@@ -262,6 +262,12 @@ def test_released_answers_are_cacheable_and_revalidate(published) -> None:
                       headers={"If-None-Match": tag}).status_code == 304
     assert client.get(url, params={"format": "sdmx-csv"}, headers={
         "If-Modified-Since": first.headers["last-modified"]}).status_code == 304
+    # "*": any current answer; a query that matches nothing has none.
+    assert client.get(url, headers={"If-None-Match": "*"}).status_code == 304
+    assert client.get(f"{FLOW}/Q.KAZ.......", params={"startPeriod": "2001", "endPeriod": "2001"},
+                      headers={"If-None-Match": "*"}).status_code == 404
+    nowhere = client.get(f"{FLOW}/Q.KAZ..._T.NATZ.ATA._T._T", headers={"If-None-Match": "*"})
+    assert nowhere.status_code == 404, nowhere.text  # released periods, but no such cells
     again = client.get(url, params={"format": "sdmx-csv"})  # from the response cache
     assert again.content == first.content and again.headers["etag"] == tag
     other = client.get(url, params={"format": "csv"})
