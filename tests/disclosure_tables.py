@@ -11,6 +11,8 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linprog
 
+from standards.disclosure import Protected
+
 BASE = {"FREQ": "Q", "COUNTERPART_AREA": "_Z", "POP_GROUP": "REF", "SPEC_NEED": "_T",
         "MEASURE": "STOCK", "CITIZENSHIP": "AFG", "TIME_PERIOD": "2026-Q3"}
 SEXES = ("F", "M")
@@ -110,3 +112,14 @@ def intervals(releases: Sequence[tuple[pl.DataFrame, Mapping[str, Sequence[str]]
             found.append(sign * res.fun)
         out[want] = (found[0], found[1])
     return out
+
+
+def assert_levels_hold(out: Protected, regions: Mapping[str, Sequence[str]]) -> None:
+    """Every cell the audit lists as hidden has at least its required interval, by the LP
+    written here (not the audit's)."""
+    hidden = out.audit.filter(pl.col("RELEASE") == 0)
+    found = intervals([(out.cells, regions)],
+                      [(0, r["AREA"], r["SEX"], r["AGE"]) for r in hidden.iter_rows(named=True)])
+    for r in hidden.iter_rows(named=True):
+        low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
+        assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r

@@ -12,7 +12,7 @@ import yaml
 from standards.disclosure import Parameters, Release, load_parameters, protect, twins
 from standards.loader import DATA_DIR
 from standards.model import Standard
-from tests.disclosure_tables import area_rows, intervals, release_cells
+from tests.disclosure_tables import area_rows, assert_levels_hold, intervals, release_cells
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -307,12 +307,7 @@ def test_regions_that_are_the_same_numbers_are_protected_once(standard: Standard
     audit = out.audit.drop("AREA")
     rows = {a: audit.filter(out.audit["AREA"] == a) for a in ("R", "S", "W")}
     assert rows["R"].height and rows["R"].equals(rows["S"]) and rows["R"].equals(rows["W"])
-    hidden = out.audit.filter(pl.col("RELEASE") == 0)
-    found = intervals([(out.cells, flat)],
-                      [(0, r["AREA"], r["SEX"], r["AGE"]) for r in hidden.iter_rows(named=True)])
-    for r in hidden.iter_rows(named=True):
-        low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
-        assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r
+    assert_levels_hold(out, flat)
     # Released again with the first as an earlier release: the twins' earlier cells are the
     # representative's, one quantity each, and the release passes with the same statuses.
     again = protect(cells, standard=standard, parameters=parameters, regions=regions,
@@ -332,9 +327,4 @@ def test_blocks_too_big_for_the_exact_model_get_directions(
     out = protect(release_cells(MANY, cover), standard=standard, parameters=parameters,
                   regions=cover, consent={"A": True, "B": True, "C": False})
     assert out.ok and out.solver.startswith("cubes")
-    hidden = out.audit.filter(pl.col("RELEASE") == 0)
-    found = intervals([(out.cells, cover)],
-                      [(0, r["AREA"], r["SEX"], r["AGE"]) for r in hidden.iter_rows(named=True)])
-    for r in hidden.iter_rows(named=True):
-        low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
-        assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r
+    assert_levels_hold(out, cover)
