@@ -29,7 +29,7 @@ from exchange.core.problems import Problem
 from exchange.sdmx import data_service
 from exchange.sdmx.cache import MAX_ENTRY_BYTES, ResponseCache, cache_for
 from exchange.sdmx.data_service import HARMONIZED, Access, Source
-from exchange.sdmx.negotiation import Kind, accepts_gzip, language, negotiate
+from exchange.sdmx.negotiation import Kind, accepts_gzip, entity_tags, language, negotiate
 from exchange.web.deps import AppContext, Context, MaybeCaller, problem_responses, reading
 from standards.sdmx import data_csv, data_json, data_ml
 from standards.sdmx.catalogue import load_catalogue
@@ -94,11 +94,9 @@ def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k not in ("format", "release")}
 
 
-def _not_modified(src: Source, tag: str, if_none_match: str | None,
+def _not_modified(src: Source, tag: str, tags: set[str] | None,
                   if_modified_since: str | None) -> bool:
-    if if_none_match is not None:
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        # "*" (any current representation) is answered once the answer is known to exist.
+    if tags is not None:
         return tag in tags or _gzip_tag(tag) in tags
     if if_modified_since and src.last_modified is not None:
         try:
@@ -276,19 +274,20 @@ def _data(r: DataRequest, flow: str, key: str | None, provider: str | None) -> R
     zipped = accepts_gzip(r.accept_encoding)
     if zipped and "ETag" in headers:
         headers["ETag"] = _gzip_tag(tag)
-    if "ETag" in headers and _not_modified(src, tag, r.if_none_match, r.if_modified_since):
+    tags = entity_tags(r.if_none_match)
+    if "ETag" in headers and _not_modified(src, tag, tags, r.if_modified_since):
         return Response(status_code=304, headers=headers)
-    not_modified = Response(status_code=304, headers=dict(headers))
+    # If-None-Match: * is 304 once the answer is known to exist (cached, or rows found).
+    any_tag = "ETag" in headers and tags is not None and "*" in tags
+    validators = dict(headers)
     if representation.key in ("sdmx-csv", "csv"):
         headers["Content-Disposition"] = f'attachment; filename="{query.flow.id}.csv"'
     if zipped:
         headers["Content-Encoding"] = "gzip"
-    any_tag = "ETag" in headers and r.if_none_match is not None and "*" in {
-        t.strip() for t in r.if_none_match.split(",")}
     cache = response_cache(r.request) if src.shared else None
     if cache is not None and (body := cache.get(tag)) is not None:
         if any_tag:
-            return not_modified
+            return Response(status_code=304, headers=validators)
         return Response(body if zipped else gzip.decompress(body),
                         media_type=representation.content_type, headers=headers)
     rows = data_service.open_rows(r.context.database_url,
@@ -297,7 +296,7 @@ def _data(r: DataRequest, flow: str, key: str | None, provider: str | None) -> R
         raise problem_of(no_results())
     if any_tag:
         rows.close()
-        return not_modified
+        return Response(status_code=304, headers=validators)
     ds = DataSet(query, rows, language=lang, valid_from=src.valid_from)
     now = datetime.now(UTC)
     message_id = f"MMX{now:%Y%m%d%H%M%S}{secrets.token_hex(4)}"

@@ -160,3 +160,11 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
         if coding in ("gzip", "x-gzip", "*"):
             return True
     return False
+
+
+def entity_tags(if_none_match: str | None) -> set[str] | None:
+    """The entity tags of an ``If-None-Match`` header, weak ones compared as strong (RFC 9110
+    weak comparison, what a GET's revalidation uses); None without the header."""
+    if if_none_match is None:
+        return None
+    return {t.strip().removeprefix("W/") for t in if_none_match.split(",")}

@@ -28,6 +28,7 @@ from exchange.sdmx.negotiation import (
     STRUCTURE_XML,
     Kind,
     Representation,
+    entity_tags,
     language,
     negotiate,
 )
@@ -105,11 +106,9 @@ def _etag(representation: Representation, lang: str, query: str) -> str:
 
 
 def _not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
+    """The structure exists once resolved, so ``*`` matches it too."""
+    tags = entity_tags(request.headers.get("if-none-match") or None)
+    return tags is not None and ("*" in tags or etag.removeprefix("W/") in tags)
 
 
 def _answer(request: Request, path: str, context: str = "") -> Response:
