@@ -85,10 +85,13 @@ def test_one_release(standard: Standard, parameters: Parameters,
     cover = {"R": tuple(grids)}
     cells = release_cells(grids, cover)
     out = protect(cells, standard=standard, parameters=parameters, regions=cover,
-                  consent=consent)
+                  consent=consent, bound_seconds=5)
     assert out.ok
     check_release(out.cells, out.audit, parameters)
     check_levels([(out.cells, cover)], [out.audit])
+    # The pattern is safe, so it hides at least the bound on every safe pattern.
+    hidden = out.cells.filter(pl.col("CONF_STATUS") == "S")["VALUE"].sum()
+    assert out.persons_bound is not None and out.persons_bound <= hidden + 1e-6
     again = protect(cells.reverse(), standard=standard, parameters=parameters, regions=cover,
                     consent=consent)
     assert again.cells.equals(out.cells) and again.audit.equals(out.audit)

@@ -62,12 +62,15 @@ def _certified(proofs: Sequence[Proof], unknown: np.ndarray, value: float
 
 @dataclass(frozen=True)
 class Cut:
-    """``sum(coefs * s[vars]) >= rhs`` over free cells: suppress enough room for ``target``."""
+    """``sum(coefs * s[vars]) >= rhs`` over free cells: suppress enough room for ``target``.
+    ``general``: every pattern the audit passes meets it (a capacity cut from the LP's duals);
+    else only the patterns that contain the one it was found in do (a neighbourhood cut)."""
 
     target: int
     vars: np.ndarray
     coefs: np.ndarray
     rhs: float
+    general: bool = True
 
 
 @dataclass
@@ -346,7 +349,7 @@ class Auditor:
         near = near[(self.fixed[near] == FREE) & ~unknown[near]]
         if near.size == 0:
             return None
-        return Cut(target, near, np.ones(near.size), 1.0)
+        return Cut(target, near, np.ones(near.size), 1.0, general=False)
 
 
 class _LP:

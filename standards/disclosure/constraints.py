@@ -38,12 +38,17 @@ _TOL = 1e-9
 @dataclass
 class Constraints:
     """``atleast @ s >= rhs`` and "not exactly one of each ``notone`` row" over free
-    variables; ``never``: free variables that can never be hidden."""
+    variables; ``never``: free variables that can never be hidden. ``general``: per
+    ``atleast`` row, every pattern the audit passes meets it (the capacity rows and the
+    audit's capacity cuts; not the counting rows of a lone suppressed cell without a level of
+    its own, nor neighbourhood cuts): those rows bound the persons of any safe pattern
+    (``bound``)."""
 
     atleast: sparse.csr_matrix
     rhs: np.ndarray
     notone: sparse.csr_matrix
     never: np.ndarray
+    general: np.ndarray
 
     def add_cuts(self, cuts: list[Cut]) -> None:
         if not cuts:
@@ -55,6 +60,7 @@ class Constraints:
             shape=(len(cuts), self.atleast.shape[1]))
         self.atleast = sparse.vstack([self.atleast, extra], format="csr")
         self.rhs = np.concatenate([self.rhs, [c.rhs for c in cuts]])
+        self.general = np.concatenate([self.general, [c.general for c in cuts]])
 
 
 def _entries(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,6 +96,7 @@ def from_relations(table: Table, *, capacity: bool = True) -> Constraints:
               -1: np.maximum(values - table.array(REQ_LO), 0.0)}
     atleast: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     rhs: list[np.ndarray] = []
+    general: list[np.ndarray] = []
     offset = 0
     eq = table.relations.equations.tocsr()
     ub = table.relations.inequalities.tocsr()
@@ -101,6 +108,7 @@ def from_relations(table: Table, *, capacity: bool = True) -> Constraints:
             r, c, d, h = built
             atleast.append((r + offset, c, d))
             rhs.append(h)
+            general.append(np.ones(h.size, dtype=bool))
             offset += h.size
     # Counting, over equations.
     row, col, _ = _entries(eq)
@@ -118,6 +126,7 @@ def from_relations(table: Table, *, capacity: bool = True) -> Constraints:
         _, dense = np.unique(r, return_inverse=True)
         atleast.append((dense + offset, col[pick], np.ones(pick.sum())))
         rhs.append(np.ones(int(dense.max()) + 1))
+        general.append(np.zeros(int(dense.max()) + 1, dtype=bool))
     alone = open_ & (n_fixed == 0) & (n_free == 1)
     never = np.unique(col[alone[row] & free[col]])
     several = open_ & (n_fixed == 0) & (n_free >= 2)
@@ -132,7 +141,8 @@ def from_relations(table: Table, *, capacity: bool = True) -> Constraints:
         bounds = np.concatenate(rhs)
     else:
         matrix, bounds = sparse.csr_matrix((0, n)), np.zeros(0)
-    return Constraints(matrix, bounds, notone, never)
+    return Constraints(matrix, bounds, notone, never,
+                       np.concatenate(general) if general else np.zeros(0, dtype=bool))
 
 
 def _capacity(matrix: sparse.csr_matrix, equation: bool, row_slack: np.ndarray,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from standards.disclosure import history, primary, twins
+from standards.disclosure import bound, history, primary, twins
 from standards.disclosure import table as tables
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.parameters import Parameters
@@ -48,7 +48,7 @@ def _prepared(cells: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
 
 def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
             regions: Mapping[str, tuple[str, ...]], consent: Mapping[str, bool],
-            previous: Sequence[Release] = ()) -> Protected:
+            previous: Sequence[Release] = (), bound_seconds: float = 0.0) -> Protected:
     """Disclosure control of one release.
 
     ``cells``: one row per cell: AREA (a state, or a region id), every dimension of the
@@ -60,6 +60,8 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
     Returns the cells sorted by key (see ``Protected``). Deterministic: the same input gives
     the same output, as long as the exact model finishes within its time limit. Regions that
     are the same numbers (``twins``) are protected once and share their statuses.
+    ``bound_seconds``: when positive, HiGHS gets this long (after the release's own time) to
+    bound the persons any safe pattern hides (``Protected.persons_bound``).
     """
     started = time.perf_counter()
     key = key_columns(standard)
@@ -92,6 +94,8 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
     audit = pl.concat([merged.spread(audit.filter(pl.col("RELEASE") == 0)),
                        audit.filter(pl.col("RELEASE") > 0)]).sort("RELEASE", *key)
     total = time.perf_counter() - started
+    lowest = (bound.persons_bound(outcome.constraints, table.costs, bound_seconds)
+              if bound_seconds > 0 else None)
     return Protected(
         cells=out, audit=audit,
         ok=(bool(audit["OK"].all()) if audit.height else True) and not outcome.timed_out,
@@ -99,7 +103,7 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
         solver=outcome.solver,
         timings={"primary": t_primary, "secondary": outcome.seconds_secondary,
                  "audit": outcome.seconds_audit, "total": total},
-        rounds=outcome.rounds)
+        rounds=outcome.rounds, persons_bound=lowest)
 
 
 def _statuses(table: tables.Table, unknown: np.ndarray, columns: list[str]) -> pl.DataFrame:

@@ -73,12 +73,14 @@ class Protected:
     without consent). ``audit``: one row per suppressed or unpublished cell the audit looked at
     (see ``standards.disclosure.audit``). ``ok``: every audited cell met its protection level;
     a release that is not ok must not be published. ``solver``: the methods that chose
-    suppressions, joined by ``+`` in this order: ``milp`` (the exact model), ``cubes``
-    (protecting directions, for blocks too big for it or late audit failures), ``greedy``
-    (the fallback past the time limit, and the greedy on the audit's cuts).
+    suppressions, joined by ``+`` in this order: ``milp`` (the exact model, from scratch or
+    growing the pattern to meet the audit's cuts), ``cubes`` (protecting directions, for blocks
+    too big for it or late audit failures), ``greedy`` (the fallback past the time limit).
     ``timings``: seconds spent in ``primary``, ``secondary``, ``audit`` (and ``total``).
     ``timed_out``: the audit had not proven every cell when ``release_seconds`` ran out (then
-    ``ok`` is false: the release must not be published).
+    ``ok`` is false: the release must not be published). ``persons_bound``: when asked for
+    (``protect``'s ``bound_seconds``), no safe pattern of this release hides fewer persons by
+    secondary suppression (``standards.disclosure.bound``).
     """
 
     cells: pl.DataFrame
@@ -88,3 +90,4 @@ class Protected:
     timings: dict[str, float] = field(default_factory=dict)
     rounds: int = 0
     timed_out: bool = False
+    persons_bound: float | None = None
