@@ -351,3 +351,20 @@ def test_growing_a_pattern_chooses_cells_jointly_and_keeps_what_is_hidden() -> N
     assert exact and grown.tolist() == [False, False, True, True]
     greedy, exact = grow(constraints, before, values, rows, none, time_limit=0.0)
     assert not exact and greedy.tolist() == [True, True, False, True]
+
+
+def test_an_audit_lp_left_without_a_verdict_is_solved_again_afresh(
+        standard: Standard, parameters: Parameters) -> None:
+    """A region of three states (found by hypothesis) where HiGHS, started from the last
+    basis, ended one audit LP without a verdict ("Unknown") and the release failed with
+    "relations inconsistent"; solved afresh, that cell is unbounded, and the release passes."""
+    grids = {
+        "A": {("F", "Y_LT18"): 29, ("F", "Y_GE18"): 0, ("M", "Y_LT18"): 19, ("M", "Y_GE18"): 1},
+        "B": {("F", "Y_LT18"): 6, ("F", "Y_GE18"): 1, ("M", "Y_LT18"): 0, ("M", "Y_GE18"): 1},
+        "C": {("F", "Y_LT18"): 29, ("F", "Y_GE18"): 0, ("M", "Y_LT18"): 19, ("M", "Y_GE18"): 1},
+    }
+    cover = {"R": ("A", "B", "C")}
+    out = protect(release_cells(grids, cover), standard=standard, parameters=parameters,
+                  regions=cover, consent={"A": False, "B": True, "C": True})
+    assert out.ok
+    assert_levels_hold(out, cover)

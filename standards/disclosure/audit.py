@@ -390,6 +390,16 @@ class _LP:
         self._target = i
         h.run()
         status = h.getModelStatus()
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded,
+                          highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            # From the last basis HiGHS can end without a verdict ("Unknown") where a solve
+            # from scratch finds one (seen on an unbounded cell of a random table): once more,
+            # afresh, before calling the relations inconsistent.
+            self._highs = None
+            h = self._model()
+            h.changeColCost(i, -float(direction))
+            h.run()
+            status = h.getModelStatus()
         if status in (highspy.HighsModelStatus.kUnbounded,
                       highspy.HighsModelStatus.kUnboundedOrInfeasible) and direction == 1:
             self.last_bound = np.inf
