@@ -28,30 +28,28 @@ Two patterns of the same release, each timed in its phases (primary, secondary, 
 
 Targets (issue 11, section 4): the release is built in under 60 s; the optimised pattern hides
 at least 20% fewer persons by secondary suppression than the naive one; the naive baseline's
-audit failures are reported.
+audit failures are reported. Beside them, the fewest persons any safe pattern could hide
+(``standards.disclosure.bound``, given ``BOUND_SECONDS`` after the release, not counted in its
+time): when the persons target is below it, no method can meet it on that input.
 
-Measured (2 cores, shared with other helpers' runs; issue 11, branch sdc2, before = main
-f5c1fdc in the same session):
+Measured (2 cores, one benchmark at a time; 2026-11-27, main after the growth by the exact
+model; before = main c180f29):
 
-* ``--states 3 --measures NATZ`` (4,960 cells): optimised 58.2 s (secondary 24.6 s, audit
-  33.6 s; before 59.9 s), audit passes, 154,958 persons hidden by secondary suppression (the
-  same pattern as before); naive 3.8 s, 91,053 persons, 521 of 3,668 audited cells fail.
-* ``--states 20 --measures NATZ`` (29,440 cells): optimised 139.1 s (secondary 32.7 s, audit
-  105.8 s; before 148.6 s), audit passes, 284,340 persons (before 282,736); naive 26.5 s,
-  229,307 persons, 2,087 of 13,648 fail. The optimised pattern hides more persons than the
-  naive one here because the naive one is not safe: the 20% target is missed on both.
+* ``--states 3 --measures NATZ`` (4,960 cells): optimised 35.7 s (secondary 3.6 s, audit
+  32.0 s; before 56.1 s), audit passes, 116,836 persons hidden by secondary suppression
+  (before 153,572); no safe pattern hides fewer than 83,786; naive 3.8 s, 91,053 persons, 521
+  of 3,668 audited cells fail. 20% below naive is 72,842, below the bound: unreachable here.
+* ``--states 20 --measures NATZ`` (29,440 cells): optimised 72.9 s (secondary 19.1 s, audit
+  53.4 s; before 103.8 s), audit passes, 211,284 persons (before 278,884: now 7.9% fewer than
+  naive); bound 171,784; naive 21.5 s, 229,307 persons, 2,087 of 13,648 fail.
 * ``--states 3`` (full tables, 221,700 cells, a quarter of them counts of 1-4), optimised
-  only: refused after 626 s (4 audit rounds; directions took over at round 3 and 11,524
-  cells were still unproven when ``release_seconds`` ran out). The default (20 states,
-  1,308,360 cells) was not run: six times bigger again.
-  Branch sdc3 (LP-found directions, audits keeping what the last one proved): still refused,
-  676 s (3 audit rounds, 13,964 cells unproven; LP directions then ran for every late
-  suspect, now only for rounds of at most ``FLOW_SUSPECTS``).
+  only: refused after 615 s (secondary 311 s, audit 300 s; 5 audit rounds, 10,386 of
+  147,938 audited cells unproven; before: refused after 626-676 s, 11,524-13,964 unproven).
+  The default (20 states, 1,308,360 cells) was not run: six times bigger again.
 * Not from this script: the real Central Asia release of three states with full tables
-  (38,772 cells, three regions that are the same numbers) passes in 263 s (it was refused at
-  600 s), hiding 1,485,288 persons in all its published regions (see README "Releases"); on
-  branch sdc3 in about 175 s hiding 906,831 (naive: 666,870, failing its audit on 3,210
-  cells; ``docs/notes/sdc-full-tables.md``).
+  (38,772 cells, three regions that are the same numbers) passes in 123-135 s hiding 778,503
+  persons in all its published regions (before: 163-175 s, 906,831; naive: 666,870, failing
+  its audit on 3,210 cells; ``docs/notes/sdc-full-tables.md``).
 """
 
 from __future__ import annotations
