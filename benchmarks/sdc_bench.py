@@ -69,9 +69,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from standards import load_standard  # noqa: E402
-from standards.disclosure import history, load_parameters, primary, protect  # noqa: E402
+from standards.disclosure import greedy, history, load_parameters, primary, protect  # noqa: E402
 from standards.disclosure import table as tables  # noqa: E402
 from standards.disclosure.audit import Auditor  # noqa: E402
+from standards.disclosure.constraints import from_relations  # noqa: E402
 from standards.disclosure.parameters import Parameters  # noqa: E402
 from standards.disclosure.protect import _prepared  # noqa: E402
 from standards.disclosure.release import AREA, VALUE, key_columns  # noqa: E402
@@ -250,6 +251,47 @@ def run_naive(given: ReleaseInput, standard: Standard, parameters: Parameters,
     return row, unknown, table
 
 
+def run_repaired(naive: Row, unknown: np.ndarray, table: tables.Table,
+                 parameters: Parameters) -> Row:
+    """The naive pattern made safe the naive way (a second baseline, beside the issue's):
+    while the audit finds cells under-protected, each one's cut is met by the cheapest
+    published cell with room enough (``greedy.complete``), until the audit passes, nothing
+    more helps, or ``release_seconds`` run out. Timed from the naive pattern's start."""
+    started = time.perf_counter()
+    auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
+                      seconds=parameters.release_seconds)
+    constraints = from_relations(table, capacity=False)
+    always = table.array("FIXED") == tables.SUPPRESSED
+    selected = unknown & (table.array("FIXED") == tables.FREE)
+    notone = np.arange(constraints.notone.shape[0])
+    since = None
+    rounds = 0
+    while True:
+        result = auditor.run(always | selected, failure_lps=3000, since=since)
+        since = (always | selected, result)
+        if not result.suspects or not result.cuts or auditor.expired():
+            break
+        first = constraints.atleast.shape[0]
+        constraints.add_cuts(result.cuts)
+        grown = greedy.complete(constraints, selected, table.costs,
+                                np.arange(first, constraints.atleast.shape[0]), notone)
+        if (grown == selected).all():
+            break
+        selected, rounds = grown, rounds + 1
+    seconds = time.perf_counter() - started
+    return Row(
+        "naive+fix", {"primary": naive.seconds["primary"],
+                      "secondary": naive.seconds["secondary"],
+                      "audit": naive.seconds["audit"] + seconds,
+                      "total": naive.seconds["total"] + seconds},
+        primary_cells=naive.primary_cells, unpublished_cells=naive.unpublished_cells,
+        secondary_cells=int(selected.sum()),
+        secondary_persons=float(table.costs[selected].sum()),
+        audited=int(result.audited.sum()), failures=int((~result.ok[result.audited]).sum()),
+        solver="smallest sibling, then cheapest cell per audit cut"
+        + (" TIMED OUT" if auditor.expired() else ""), rounds=rounds)
+
+
 # -- report ------------------------------------------------------------------------------------
 
 def describe(given: ReleaseInput) -> str:
@@ -290,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated measures to keep (e.g. NATZ: the tour's release)")
     parser.add_argument("--skip-optimised", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-repair", action="store_true",
+                        help="skip the second baseline: the naive pattern repaired until safe")
     args = parser.parse_args(argv)
     standard = load_standard()
     parameters = load_parameters(standard)
@@ -301,9 +345,12 @@ def main(argv: list[str] | None = None) -> int:
           f"seed {args.seed})", flush=True)
     rows: list[Row] = []
     if not args.skip_naive:
-        naive, _, _ = run_naive(given, standard, parameters)
+        naive, unknown, table = run_naive(given, standard, parameters)
         rows.append(naive)
         print(f"naive done in {naive.seconds['total']:.1f} s", flush=True)
+        if not args.skip_repair:
+            rows.append(run_repaired(naive, unknown, table, parameters))
+            print(f"naive+fix done in {rows[-1].seconds['total']:.1f} s", flush=True)
     if not args.skip_optimised:
         optimised = run_optimised(given, standard, parameters)
         rows.insert(0, optimised)
@@ -334,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     if "naive" in by:
         n = by["naive"]
         print(f"naive baseline: {n.failures:,} of {n.audited:,} audited cells fail the LP audit")
+    if "optimised" in by and "naive+fix" in by:
+        o, f = by["optimised"], by["naive+fix"]
+        print(f"against the naive pattern repaired until safe ({f.failures:,} failures left): "
+              f"optimised hides {1 - o.secondary_persons / f.secondary_persons:.1%} fewer "
+              "persons (not the issue's target, which is against the naive pattern)")
     for text, ok in checks:
         print(f"  [{'PASS' if ok else 'MISS'}] {text}")
     return 0 if all(ok for _, ok in checks) else 1

@@ -79,3 +79,16 @@ def test_naive_baseline_leaves_no_cell_alone_and_is_audited(standard: Standard) 
     assert not (unknown & (table.array("FIXED") == tables.KNOWN)).any()
     assert unknown[table.array("FIXED") == tables.SUPPRESSED].all()
     assert np.isfinite(row.secondary_persons)
+
+
+def test_the_naive_pattern_repaired_until_safe_passes_the_audit(standard: Standard) -> None:
+    """The second baseline only adds to the naive pattern, and adds until the same LP audit
+    passes; the tiny release's naive pattern fails it, so something is added."""
+    given = tiny(standard, states=3)
+    parameters = load_parameters(standard)
+    naive, unknown, table = sdc_bench.run_naive(given, standard, parameters)
+    repaired = sdc_bench.run_repaired(naive, unknown, table, parameters)
+    assert naive.failures > 0
+    assert repaired.failures == 0 and repaired.rounds > 0
+    assert repaired.secondary_persons > naive.secondary_persons
+    assert repaired.seconds["total"] >= naive.seconds["total"]
