@@ -329,6 +329,19 @@ def table_lines(rows: list[Row]) -> list[str]:
     return lines
 
 
+def bound_line(persons: float, bound: float, naive: float) -> str:
+    """What the bound on every safe pattern says about the optimised pattern and the target."""
+    if not np.isfinite(bound):
+        return "the bound on every safe pattern was not found in its time"
+    target = (1 - TARGET_SAVING) * naive
+    above = (f"optimised {persons / bound - 1:.0%} above it" if bound > 0
+             else "no cut or capacity row asks for any")
+    verdict = ("below it: no safe pattern reaches it" if bound > target
+               else "above it: not ruled out")
+    return (f"no safe pattern hides fewer than {bound:,.0f} persons (bound from the audit's "
+            f"cuts; {above}); the target, {target:,.0f}, is {verdict}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=20)
@@ -378,13 +391,8 @@ def main(argv: list[str] | None = None) -> int:
               f"vs naive {n.secondary_persons:,.0f}: {saved:.1%} fewer")
         checks.append((f"optimised hides {saved:.1%} fewer persons >= {TARGET_SAVING:.0%}",
                        saved >= TARGET_SAVING))
-        if o.bound is not None and n.secondary_persons:
-            target = (1 - TARGET_SAVING) * n.secondary_persons
-            print(f"no safe pattern hides fewer than {o.bound:,.0f} persons (bound from the "
-                  f"audit's cuts; optimised {o.secondary_persons / o.bound - 1:.0%} above it); "
-                  f"the target, {target:,.0f}, is "
-                  + ("below it: no safe pattern reaches it" if o.bound > target
-                     else "above it: not ruled out"))
+        if o.bound is not None:
+            print(bound_line(o.secondary_persons, o.bound, n.secondary_persons))
     if "naive" in by:
         n = by["naive"]
         print(f"naive baseline: {n.failures:,} of {n.audited:,} audited cells fail the LP audit")

@@ -12,6 +12,7 @@ import yaml
 from scipy import sparse
 
 from standards.disclosure import Parameters, Release, load_parameters, protect, twins
+from standards.disclosure.bound import persons_bound
 from standards.disclosure.constraints import Constraints
 from standards.disclosure.secondary import grow
 from standards.loader import DATA_DIR
@@ -338,19 +339,45 @@ def test_blocks_too_big_for_the_exact_model_get_directions(
 
 def test_growing_a_pattern_chooses_cells_jointly_and_keeps_what_is_hidden() -> None:
     """Two cuts the greedy meets one by one with its cheapest cell each (3 + 3 persons) are
-    met together by the one cell in both (5 persons); a cell hidden before stays hidden, and
-    without time for the exact model the greedy's growth is what comes back."""
-    # cells: a, b, c (in both cuts), d (hidden before, in neither)
-    cuts = sparse.csr_matrix(np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]]))
-    constraints = Constraints(cuts, np.ones(2), sparse.csr_matrix((0, 4)),
-                              np.zeros(0, dtype=np.int64), np.ones(2, dtype=bool))
+    met together by the one cell in both (5 persons); without time for the exact model the
+    greedy's growth is what comes back. A cell hidden before stays hidden even where hiding
+    another instead would be cheaper from scratch: growth only adds."""
+    # cells: a, b, c (in both cuts), d (hidden before)
     values = np.array([3.0, 3.0, 5.0, 7.0])
-    before = np.array([False, False, False, True])
     rows, none = np.arange(2), np.zeros(0, dtype=np.int64)
-    grown, exact = grow(constraints, before, values, rows, none, time_limit=5.0)
+
+    def cuts(*matrix: list[float]) -> Constraints:
+        return Constraints(sparse.csr_matrix(np.array(matrix)), np.ones(len(matrix)),
+                           sparse.csr_matrix((0, 4)), np.zeros(0, dtype=np.int64),
+                           np.ones(len(matrix), dtype=bool))
+
+    apart = cuts([1, 0, 1, 0], [0, 1, 1, 0])  # d in neither cut
+    before = np.array([False, False, False, True])
+    grown, exact = grow(apart, before, values, rows, none, time_limit=5.0)
     assert exact and grown.tolist() == [False, False, True, True]
-    greedy, exact = grow(constraints, before, values, rows, none, time_limit=0.0)
+    greedy, exact = grow(apart, before, values, rows, none, time_limit=0.0)
     assert not exact and greedy.tolist() == [True, True, False, True]
+    # d meets the first cut; from scratch c alone (5) would beat d and b (10).
+    through_d = cuts([1, 0, 1, 1], [0, 1, 1, 0])
+    grown, exact = grow(through_d, before, values, rows, none, time_limit=5.0)
+    assert exact and grown.tolist() == [False, True, False, True]
+    # A hidden cell alone in an equation: a second cell is hidden, the first never dropped.
+    lone = Constraints(sparse.csr_matrix((0, 2)), np.zeros(0), sparse.csr_matrix([[1.0, 1.0]]),
+                       np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+    grown, exact = grow(lone, np.array([True, False]), np.array([9.0, 4.0]),
+                        np.zeros(0, dtype=np.int64), np.array([0]), time_limit=5.0)
+    assert exact and grown.tolist() == [True, True]
+
+
+def test_the_bound_uses_only_rows_every_safe_pattern_meets() -> None:
+    """A row that only the patterns grown from one pattern must meet (a neighbourhood cut,
+    ``general`` false) does not raise the bound; the same row marked general does."""
+    values = np.array([3.0, 5.0])
+    for general, expected in ((False, 3.0), (True, 8.0)):
+        constraints = Constraints(sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]])),
+                                  np.ones(2), sparse.csr_matrix((0, 2)),
+                                  np.zeros(0, dtype=np.int64), np.array([True, general]))
+        assert persons_bound(constraints, values, seconds=5) == pytest.approx(expected)
 
 
 def test_an_audit_lp_left_without_a_verdict_is_solved_again_afresh(

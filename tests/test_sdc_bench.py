@@ -92,3 +92,13 @@ def test_the_naive_pattern_repaired_until_safe_passes_the_audit(standard: Standa
     assert repaired.failures == 0 and repaired.rounds > 0
     assert repaired.secondary_persons > naive.secondary_persons
     assert repaired.seconds["total"] >= naive.seconds["total"]
+
+
+def test_the_bound_line_says_whether_the_target_is_reachable() -> None:
+    """20% below a naive 100,000 is 80,000: a bound above it rules the target out."""
+    assert sdc_bench.bound_line(120_000, 90_000, 100_000).endswith(
+        "below it: no safe pattern reaches it")
+    assert "optimised 33% above it" in sdc_bench.bound_line(120_000, 90_000, 100_000)
+    assert sdc_bench.bound_line(120_000, 70_000, 100_000).endswith("above it: not ruled out")
+    assert "no cut or capacity row" in sdc_bench.bound_line(10, 0.0, 100)
+    assert "not found" in sdc_bench.bound_line(10, float("nan"), 100)

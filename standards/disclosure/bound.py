@@ -1,9 +1,10 @@
 """How close a pattern is to the fewest persons any safe pattern could hide.
 
 The capacity rows and the audit's capacity cuts (``Constraints.general``) hold for every
-pattern the audit passes, and so does "never exactly one suppressed cell in an equation" (such
-a cell is given away by the equation, so publishing it tells a reader nothing new and hides
-fewer persons). The 0-1 programme over those rows alone is a relaxation of the whole problem:
+pattern the audit passes. "Never exactly one suppressed cell in an equation whose other cells
+are all published" (``notone``, ``never``) does not, but some cheapest safe pattern meets it:
+such a cell is given away by its equation, so publishing it leaves every interval as it was
+and hides fewer persons. The 0-1 programme over those rows alone is therefore a relaxation:
 its optimum, and HiGHS's dual bound on it, is a lower bound on the persons of every safe
 pattern. The more cuts the audit has found, the higher it is. It tells a statistician how far
 from the best a release may be, and the benchmark whether a target below it is reachable at
@@ -13,9 +14,8 @@ all.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
-from standards.disclosure.constraints import Constraints, model
+from standards.disclosure.constraints import Constraints, model, solve
 
 
 def persons_bound(constraints: Constraints, costs: np.ndarray, seconds: float) -> float:
@@ -30,9 +30,7 @@ def persons_bound(constraints: Constraints, costs: np.ndarray, seconds: float) -
         return 0.0
     cost, matrix, lower, upper = model(constraints, rows, notone, cells, costs)
     cost[:cells.size] = costs[cells]
-    res = milp(cost, constraints=LinearConstraint(matrix, lower, np.inf),
-               integrality=np.ones(cost.size), bounds=Bounds(np.zeros(cost.size), upper),
-               options={"time_limit": seconds, "disp": False, "mip_rel_gap": 1e-4})
+    res = solve(cost, matrix, lower, np.zeros(cost.size), upper, seconds=seconds, gap=1e-4)
     bound = getattr(res, "mip_dual_bound", None)
     if bound is None or not np.isfinite(bound):
         if res.status == 0 and res.fun is not None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from standards.disclosure.audit import Cut
 from standards.disclosure.primary import REQ_HI, REQ_LO
@@ -41,8 +42,8 @@ class Constraints:
     variables; ``never``: free variables that can never be hidden. ``general``: per
     ``atleast`` row, every pattern the audit passes meets it (the capacity rows and the
     audit's capacity cuts; not the counting rows of a lone suppressed cell without a level of
-    its own, nor neighbourhood cuts): those rows bound the persons of any safe pattern
-    (``bound``)."""
+    its own, nor neighbourhood cuts): those rows, with ``notone`` and ``never`` (which some
+    cheapest safe pattern meets), bound the persons of any safe pattern (``bound``)."""
 
     atleast: sparse.csr_matrix
     rhs: np.ndarray
@@ -253,3 +254,12 @@ def model(constraints: Constraints, rows: np.ndarray, notone_rows: np.ndarray,
 
 # Pairwise "not exactly one" up to this many cells; an indicator variable beyond.
 PAIRWISE = 4
+
+
+def solve(cost: np.ndarray, matrix: sparse.csr_matrix, lower: np.ndarray, low: np.ndarray,
+          high: np.ndarray, *, seconds: float, gap: float) -> OptimizeResult:
+    """A programme of ``model``'s shape (``matrix @ x >= lower``, ``low <= x <= high``, x in
+    {0, 1}) by SciPy's ``milp`` (HiGHS), within ``seconds`` and relative gap ``gap``."""
+    return milp(cost, constraints=LinearConstraint(matrix, lower, np.inf),
+                integrality=np.ones(cost.size), bounds=Bounds(low, high),
+                options={"time_limit": seconds, "disp": False, "mip_rel_gap": gap})

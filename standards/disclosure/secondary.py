@@ -47,12 +47,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from standards.disclosure import greedy
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.constraints import Constraints, from_relations, model
+from standards.disclosure.constraints import solve as solve_model
 from standards.disclosure.cubes import Cubes, Direction
 from standards.disclosure.flows import ROOM_TOL, Flows
 from standards.disclosure.parameters import Parameters
@@ -64,9 +64,10 @@ MIN_BLOCK_SECONDS = 0.2
 # Exact LPs for uncertified cells per audit round (beyond: mended without one), and rounds.
 FAILURE_LPS = 3000
 MAX_ROUNDS = 60
-# Blocks with more free variables than this use directions instead of the exact model.
+# Blocks with more free variables than this use directions instead of the exact model from
+# scratch (growth then completes them: the exact model with the directions' cells fixed).
 EXACT_VARS = 5000
-# Rounds of the greedy on the audit's cuts while the release has used less than this share of
+# Rounds of growth on the audit's cuts while the release has used less than this share of
 # ``release_seconds``; directions (certified, quick to audit, more persons) after.
 CUT_SHARE = 0.3
 # The exact model's growth of a pattern (``grow``) gets at most this many seconds a round
@@ -153,9 +154,8 @@ def solve_block(block: Block, constraints: Constraints, values: np.ndarray,
         return None
     cost, matrix, lower, upper = model(constraints, block.rows, block.notone, block.vars,
                                        values)
-    res = milp(cost, constraints=LinearConstraint(matrix, lower, np.inf),
-               integrality=np.ones(cost.size), bounds=Bounds(np.zeros(cost.size), upper),
-               options={"time_limit": time_limit, "disp": False, "mip_rel_gap": MIP_GAP})
+    res = solve_model(cost, matrix, lower, np.zeros(cost.size), upper, seconds=time_limit,
+                      gap=MIP_GAP)
     if res.status != 0 or res.x is None:
         return None
     return np.asarray(res.x[:block.vars.size]) > 0.5
@@ -166,7 +166,8 @@ def grow(constraints: Constraints, selected: np.ndarray, values: np.ndarray,
          ) -> tuple[np.ndarray, bool]:
     """``selected`` grown by the fewest persons that meet the constraints ``rows`` and
     ``notone_rows`` (the exact model with the pattern so far fixed), and whether HiGHS found
-    it; when it does not within ``time_limit``, the greedy's growth (``greedy.complete``).
+    it (or, out of time, a feasible addition); else the greedy's growth (``greedy.complete``).
+    The cells already hidden cost nothing here, so HiGHS's gap is a share of what is added.
 
     Only adding keeps the audit's shortcut (``since``) and ends the loop; choosing the cells
     jointly lets one cell serve many cuts, where the greedy mends cut after cut with its
@@ -179,11 +180,10 @@ def grow(constraints: Constraints, selected: np.ndarray, values: np.ndarray,
         cost, matrix, lower, upper = model(constraints, rows, notone_rows, cells, values)
         fixed = np.zeros(cost.size)
         fixed[:cells.size] = selected[cells]
-        res = milp(cost, constraints=LinearConstraint(matrix, lower, np.inf),
-                   integrality=np.ones(cost.size),
-                   bounds=Bounds(fixed, np.maximum(upper, fixed)),
-                   options={"time_limit": time_limit, "disp": False, "mip_rel_gap": MIP_GAP})
-        if res.status == 0 and res.x is not None:
+        cost[fixed > 0] = 0.0
+        res = solve_model(cost, matrix, lower, fixed, np.maximum(upper, fixed),
+                          seconds=time_limit, gap=MIP_GAP)
+        if res.x is not None and res.status in (0, 1):  # optimal, or the best when out of time
             out = selected.copy()
             out[cells] = np.asarray(res.x[:cells.size]) > 0.5
             return out, True
