@@ -211,10 +211,14 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     def extend(pattern: np.ndarray, todo: list[Block]) -> np.ndarray:
         """``pattern`` grown to meet the constraints of the blocks ``todo`` (``grow``)."""
         limit = min(GROW_SECONDS, auditor.deadline - time.perf_counter())
+        t = time.perf_counter()
         grown, exact = grow(constraints, pattern, values,
                             np.concatenate([b.rows for b in todo]),
                             np.concatenate([b.notone for b in todo]), limit)
         used.add("milp" if exact else "greedy")
+        log.debug("growth over %d blocks: %d cells (%.0f persons) added by %s in %.1fs",
+                  len(todo), int((grown & ~pattern).sum()), values[grown & ~pattern].sum(),
+                  "milp" if exact else "greedy", time.perf_counter() - t)
         return grown
 
     def solve(todo: list[Block], exact: bool, again: bool = False) -> None:
