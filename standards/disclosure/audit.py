@@ -32,7 +32,6 @@ from typing import Protocol
 import highspy
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from standards.disclosure.primary import REQ_HI, REQ_LO
@@ -419,28 +418,17 @@ class _LP:
     def _model(self) -> highspy.Highs:
         if self._highs is not None:
             return self._highs
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
         parts = [m for m in (self.A_ub, self.A_eq) if m is not None]
         matrix = (sparse.vstack(parts, format="csr") if parts
                   else sparse.csr_matrix((0, self.n)))
         b_ub = self.b_ub if self.b_ub is not None else np.zeros(0)
         b_eq = self.b_eq if self.b_eq is not None else np.zeros(0)
-        lp = highspy.HighsLp()
-        lp.num_col_ = self.n
-        lp.num_row_ = matrix.shape[0]
-        lp.col_cost_ = np.zeros(self.n)
-        lp.col_lower_ = np.zeros(self.n)
-        lp.col_upper_ = np.full(self.n, highspy.kHighsInf)
-        lp.row_lower_ = np.concatenate([np.full(b_ub.size, -highspy.kHighsInf), b_eq])
-        lp.row_upper_ = np.concatenate([b_ub, b_eq])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        h.passModel(lp)
-        self._highs = h
-        return h
+        self._highs = _highs(matrix, cost=np.zeros(self.n), col_lower=np.zeros(self.n),
+                             col_upper=np.full(self.n, highspy.kHighsInf),
+                             row_lower=np.concatenate([np.full(b_ub.size, -highspy.kHighsInf),
+                                                       b_eq]),
+                             row_upper=np.concatenate([b_ub, b_eq]))
+        return self._highs
 
     def witness(self, positions: np.ndarray, direction: int, margin: np.ndarray
                 ) -> np.ndarray | None:
@@ -448,26 +436,53 @@ class _LP:
         (capped): max sum(t_j / margin_j), t_j <= direction * (y_j - v_j), t_j <= margin_j."""
         m = positions.size
         scale = 1.0 / np.maximum(margin, 1.0)
-        c = np.concatenate([np.zeros(self.n), -scale])
         link = sparse.hstack([
             sparse.csr_matrix((np.full(m, -float(direction)), (np.arange(m), positions)),
                               shape=(m, self.n)),
             sparse.identity(m, format="csr")], format="csr")
-        link_rhs = -direction * self.values[positions]
-        if self.A_ub is not None:
-            A_ub = sparse.vstack([sparse.hstack([self.A_ub, sparse.csr_matrix(
-                (self.A_ub.shape[0], m))]), link], format="csr")
-            b_ub = np.concatenate([self.b_ub, link_rhs])  # type: ignore[list-item]
-        else:
-            A_ub, b_ub = link, link_rhs
-        A_eq = (sparse.hstack([self.A_eq, sparse.csr_matrix((self.A_eq.shape[0], m))],
-                              format="csr") if self.A_eq is not None else None)
-        bounds = [(0, None)] * self.n + [(None, float(x)) for x in margin]
-        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=self.b_eq, bounds=bounds,
-                      method="highs")
-        if res.status != 0:
+        parts = [link]
+        row_lower = [np.full(m, -highspy.kHighsInf)]
+        row_upper = [-direction * self.values[positions]]
+        for matrix, rhs, equal in ((self.A_ub, self.b_ub, False), (self.A_eq, self.b_eq, True)):
+            if matrix is not None and rhs is not None:
+                parts.append(sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], m))],
+                                           format="csr"))
+                row_lower.append(rhs if equal else np.full(rhs.size, -highspy.kHighsInf))
+                row_upper.append(rhs)
+        # HiGHS directly: scipy's ``linprog`` checks and converts its inputs on every call,
+        # which cost more than the solve on these small programmes.
+        h = _highs(sparse.vstack(parts, format="csr"),
+                   cost=np.concatenate([np.zeros(self.n), -scale]),
+                   col_lower=np.concatenate([np.zeros(self.n), np.full(m, -highspy.kHighsInf)]),
+                   col_upper=np.concatenate([np.full(self.n, highspy.kHighsInf), margin]),
+                   row_lower=np.concatenate(row_lower), row_upper=np.concatenate(row_upper))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        return np.asarray(res.x[positions])
+        return np.asarray(h.getSolution().col_value)[positions]
+
+
+def _highs(matrix: sparse.csr_matrix, *, cost: np.ndarray, col_lower: np.ndarray,
+           col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray
+           ) -> highspy.Highs:
+    """A quiet HiGHS model of ``row_lower <= matrix @ x <= row_upper``, ``col_lower <= x <=
+    col_upper``, minimising ``cost @ x``."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_ = matrix.shape[1]
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    h.passModel(lp)
+    return h
 
 
 def eliminate(eq: sparse.csr_matrix, ub: sparse.csr_matrix, slack: np.ndarray,
