@@ -427,7 +427,7 @@ class _LP:
                              col_upper=np.full(self.n, highspy.kHighsInf),
                              row_lower=np.concatenate([np.full(b_ub.size, -highspy.kHighsInf),
                                                        b_eq]),
-                             row_upper=np.concatenate([b_ub, b_eq]))
+                             row_upper=np.concatenate([b_ub, b_eq]), primal=True)
         return self._highs
 
     def witness(self, positions: np.ndarray, direction: int, margin: np.ndarray
@@ -462,13 +462,22 @@ class _LP:
         return np.asarray(h.getSolution().col_value)[positions]
 
 
+# HiGHS's ``simplex_strategy`` for the primal simplex.
+PRIMAL_SIMPLEX = 4
+
+
 def _highs(matrix: sparse.csr_matrix, *, cost: np.ndarray, col_lower: np.ndarray,
-           col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray
-           ) -> highspy.Highs:
+           col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
+           primal: bool = False) -> highspy.Highs:
     """A quiet HiGHS model of ``row_lower <= matrix @ x <= row_upper``, ``col_lower <= x <=
-    col_upper``, minimising ``cost @ x``."""
+    col_upper``, minimising ``cost @ x``. ``primal``: for a model solved again and again with
+    only its objective changed (``_LP.extreme``): the last optimal basis stays primal
+    feasible, so the primal simplex goes on from it, where HiGHS's default (the dual simplex)
+    does not (the audit of twenty states' naive pattern: 23.3 -> 9.1 s, the same bounds)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    if primal:
+        h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
     lp = highspy.HighsLp()
     lp.num_col_ = matrix.shape[1]
     lp.num_row_ = matrix.shape[0]
