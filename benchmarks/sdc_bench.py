@@ -37,10 +37,10 @@ time): when the persons target is below it, no method can meet it on that input.
 
 Measured (2 cores, one benchmark at a time; 2026-11-27, main after the growth by the exact
 model; before = main c180f29). With the audit's primal simplex since (quiet, same day):
-3 states of one measure 17.8 s, 118,106 persons, bound 83,855; 20 states 59.6 s (secondary
-22.6 s, audit 36.6 s), 211,515 persons, bound 171,500; the real input 94.8 s, 821,508 persons,
-bound 551,142; ``--states 3`` (full) still refused, after 638 s, 8,997 of 149,386 audited
-cells unproven. The figures below are from before it:
+3 states of one measure 17.8 s, 118,106 persons, bound 83,855; 20 states 59.6 s (64.4 s in
+a later run; secondary 22.6 s, audit 36.6 s), 211,515 persons, bound 171,500; the real input
+94.8 s, 821,508 persons, bound 551,142; ``--states 3`` (full) still refused, after 638 s,
+8,997 of 149,386 audited cells unproven. The figures below are from before it:
 
 * ``--states 3 --measures NATZ`` (4,960 cells): optimised 35.7 s (secondary 3.6 s, audit
   32.0 s; before 56.1 s), audit passes, 116,836 persons hidden by secondary suppression
