@@ -87,6 +87,7 @@ from standards.disclosure.constraints import from_relations  # noqa: E402
 from standards.disclosure.parameters import Parameters  # noqa: E402
 from standards.disclosure.protect import _prepared  # noqa: E402
 from standards.disclosure.release import AREA, VALUE, key_columns  # noqa: E402
+from standards.disclosure.secondary import FAILURE_LPS  # noqa: E402
 from standards.example import example_frame  # noqa: E402
 from standards.harmonize import derive_totals  # noqa: E402
 from standards.model import Standard  # noqa: E402
@@ -278,7 +279,7 @@ def run_repaired(naive: Row, unknown: np.ndarray, table: tables.Table,
     since = None
     rounds = 0
     while True:
-        result = auditor.run(always | selected, failure_lps=3000, since=since)
+        result = auditor.run(always | selected, failure_lps=FAILURE_LPS, since=since)
         since = (always | selected, result)
         if not result.suspects or not result.cuts or auditor.expired():
             break

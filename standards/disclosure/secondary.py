@@ -190,6 +190,11 @@ def grow(constraints: Constraints, selected: np.ndarray, values: np.ndarray,
     return greedy.complete(constraints, selected, values, rows, notone_rows), False
 
 
+def _grow_seconds(auditor: Auditor) -> float:
+    """A growth's time: ``GROW_SECONDS``, never past the release's deadline."""
+    return min(GROW_SECONDS, auditor.deadline - time.perf_counter())
+
+
 def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     """Choose the secondary suppressions of ``table`` and audit them, until the auditor's
     deadline: a pattern not proven by then is refused (``Outcome.timed_out``)."""
@@ -210,14 +215,14 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
 
     def extend(pattern: np.ndarray, todo: list[Block]) -> np.ndarray:
         """``pattern`` grown to meet the constraints of the blocks ``todo`` (``grow``)."""
-        limit = min(GROW_SECONDS, auditor.deadline - time.perf_counter())
         t = time.perf_counter()
         grown, exact = grow(constraints, pattern, values,
                             np.concatenate([b.rows for b in todo]),
-                            np.concatenate([b.notone for b in todo]), limit)
+                            np.concatenate([b.notone for b in todo]), _grow_seconds(auditor))
         used.add("milp" if exact else "greedy")
+        added = grown & ~pattern
         log.debug("growth over %d blocks: %d cells (%.0f persons) added by %s in %.1fs",
-                  len(todo), int((grown & ~pattern).sum()), values[grown & ~pattern].sum(),
+                  len(todo), int(added.sum()), values[added].sum(),
                   "milp" if exact else "greedy", time.perf_counter() - t)
         return grown
 
@@ -372,8 +377,7 @@ def _backward(constraints: Constraints, auditor: Auditor, always: np.ndarray,
         constraints.add_cuts(result.cuts)
         grown, _ = grow(constraints, trial | (back & removed), values,
                         np.arange(first, constraints.atleast.shape[0]),
-                        np.zeros(0, dtype=np.int64),
-                        min(GROW_SECONDS, auditor.deadline - time.perf_counter()))
+                        np.zeros(0, dtype=np.int64), _grow_seconds(auditor))
         if (grown == trial).all():
             break
         trial = grown
