@@ -3,6 +3,8 @@ citations, the greedy fallback, determinism."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,16 @@ def test_parameters_come_from_privacy_yaml(parameters: Parameters) -> None:
     assert (parameters.min_contributors, parameters.dominance_share,
             parameters.dominance_protection) == (3, 0.85, 0.2)
     assert parameters.time_limit_seconds > 0
+
+
+def test_the_audit_runs_on_every_core_the_process_may_use_unless_told(
+        parameters: Parameters, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert parameters.threads == 0 and parameters.audit_threads == 3
+    assert replace(parameters, threads=1).audit_threads == 1
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert parameters.audit_threads == 6
 
 
 def test_every_threshold_cites_a_seed_line_that_holds_its_quote() -> None:
@@ -246,8 +258,6 @@ MANY = {
 
 def test_greedy_fallback_still_passes_the_audit(standard: Standard,
                                                 parameters: Parameters) -> None:
-    from dataclasses import replace
-
     cover = {"R": ("A", "B", "C")}
     consent = {"A": True, "B": True, "C": False}
     out = protect(release_cells(MANY, cover), standard=standard,
@@ -265,8 +275,6 @@ def test_a_release_not_proven_in_time_is_refused_not_published(standard: Standar
                                                              parameters: Parameters) -> None:
     """No time left for the audit: nothing is proven, so the release is not ok (the exchange
     refuses it) and the unproven cells are in the audit without an interval."""
-    from dataclasses import replace
-
     cover = {"R": ("A", "B", "C")}
     out = protect(release_cells(MANY, cover), standard=standard,
                   parameters=replace(parameters, release_seconds=0), regions=cover,

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from standards.disclosure import Parameters, Release, load_parameters, protect
-from standards.disclosure.audit import Auditor
+from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.cubes import Cubes
 from standards.disclosure.flows import Flows
 from standards.disclosure.secondary import suppress
@@ -199,3 +199,38 @@ def test_hiding_more_never_unproves_a_cell(standard: Standard, parameters: Param
     full = Auditor(table, exact_cells=0).run(grown)
     kept = auditor.run(grown, since=(first, before))
     assert (kept.ok == full.ok).all() and kept.passed == full.passed
+
+
+def _same_audit(one: Result, other: Result) -> None:
+    for name in ("lower", "upper"):
+        assert np.array_equal(getattr(one, name), getattr(other, name), equal_nan=True), name
+    for name in ("exact", "audited", "ok"):
+        assert (getattr(one, name) == getattr(other, name)).all(), name
+    assert one.lps == other.lps and one.suspects == other.suspects
+    assert one.unprotectable == other.unprotectable
+    assert [(c.target, c.vars.tolist(), c.coefs.tolist(), c.rhs, c.general) for c in one.cuts] \
+        == [(c.target, c.vars.tolist(), c.coefs.tolist(), c.rhs, c.general) for c in other.cuts]
+
+
+@SETTINGS
+@given(regions(), st.integers(0, 12), st.integers(0, 8), st.lists(st.integers(0, 10_000),
+                                                                   max_size=4))
+def test_the_audit_does_not_depend_on_its_threads(standard: Standard, parameters: Parameters,
+                                                  drawn: tuple[dict, dict], exact_cells: int,
+                                                  failure_lps: int, extra: list[int]) -> None:
+    """Whatever budgets of exact cells and failure LPs the components share, one thread and
+    three give the same audit, a second audit of a grown pattern (``since``) included."""
+    table = _table(standard, parameters, *drawn)
+    first = table.array("FIXED") == SUPPRESSED
+    free = np.flatnonzero(table.array("FIXED") == FREE)
+    grown = first.copy()
+    if free.size:
+        grown[free[[e % free.size for e in extra]]] = True
+    results = []
+    for threads in (1, 3):
+        auditor = Auditor(table, exact_cells=exact_cells, threads=threads)
+        before = auditor.run(first, failure_lps=failure_lps)
+        after = auditor.run(grown, failure_lps=failure_lps, since=(first, before))
+        results.append((before, after))
+    _same_audit(results[0][0], results[1][0])
+    _same_audit(results[0][1], results[1][1])

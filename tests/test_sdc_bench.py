@@ -11,6 +11,7 @@ import polars as pl
 
 from standards.disclosure import load_parameters
 from standards.disclosure import table as tables
+from standards.disclosure.audit import Auditor
 from standards.model import Standard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -18,12 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import sdc_bench
 
 
-def tiny(standard: Standard, states: int = 2) -> sdc_bench.ReleaseInput:
+def tiny(standard: Standard, states: int = 2, citizenships: int = 1) -> sdc_bench.ReleaseInput:
     """``states`` states with one country of origin: stocks of refugees and asylum-seekers,
     all persons and victims of trafficking, every sex and age, and their totals: a slice of a
     real release that keeps its relations (the population-group total becomes "at least the
     groups shown")."""
-    given = sdc_bench.release_input(standard, states, seed=7, citizenships=1)
+    given = sdc_bench.release_input(standard, states, seed=7, citizenships=citizenships)
     cells = given.cells.filter((pl.col("MEASURE") == "STOCK")
                                & pl.col("POP_GROUP").is_in(["REF", "ASY", "_T"])
                                & pl.col("SPEC_NEED").is_in(["_T", "VOT"]))
@@ -92,6 +93,28 @@ def test_the_naive_pattern_repaired_until_safe_passes_the_audit(standard: Standa
     assert repaired.failures == 0 and repaired.rounds > 0
     assert repaired.secondary_persons > naive.secondary_persons
     assert repaired.seconds["total"] >= naive.seconds["total"]
+
+
+def test_the_audit_gives_the_same_result_on_one_thread_and_on_two(standard: Standard) -> None:
+    """Four countries of origin are four components of the naive pattern, each with cells
+    to mend. With fewer failure LPs than they need, the components are given LPs in their
+    order, whichever thread finishes first: the bounds, cuts and suspects are the same."""
+    parameters = load_parameters(standard)
+    _, unknown, table = sdc_bench.run_naive(tiny(standard, citizenships=4), standard,
+                                            parameters)
+    results = [Auditor(table, exact_cells=exact, threads=threads).run(unknown, failure_lps=40)
+               for exact in (0, 600) for threads in (1, 2)]
+    unlimited = Auditor(table, exact_cells=0).run(unknown)
+    assert len(list(Auditor(table, exact_cells=0).components(unknown))) == 4
+    assert results[0].lps < unlimited.lps  # the budget runs out part of the way
+    for one, two in (results[:2], results[2:]):
+        assert np.array_equal(one.lower, two.lower, equal_nan=True)
+        assert np.array_equal(one.upper, two.upper, equal_nan=True)
+        assert (one.exact == two.exact).all() and (one.ok == two.ok).all()
+        assert one.suspects == two.suspects and one.lps == two.lps
+        assert [(c.target, c.vars.tolist(), c.rhs) for c in one.cuts] == [
+            (c.target, c.vars.tolist(), c.rhs) for c in two.cuts]
+    assert results[2].exact.sum() > results[0].exact.sum()  # two components in exact mode
 
 
 def test_the_bound_line_says_whether_the_target_is_reachable() -> None:

@@ -34,12 +34,14 @@ class Pipeline:
     store: FileStore
     limits: ReadLimits = DEFAULT_LIMITS
     release_coverage_share: float = 0.0
+    release_threads: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         return cls(database_url=settings.resolved_database_url,
                    store=FileStore(settings.resolved_file_store), limits=settings.read_limits(),
-                   release_coverage_share=settings.release_coverage_share)
+                   release_coverage_share=settings.release_coverage_share,
+                   release_threads=settings.release_threads)
 
 
 def run_stage(pipeline: Pipeline, stage_name: str, subject_id: int) -> str | None:
@@ -53,7 +55,8 @@ def run_stage(pipeline: Pipeline, stage_name: str, subject_id: int) -> str | Non
     log.info("%s: started (attempt %s)", stage.name, subject.attempts, extra=extra)
     result = stage.work(StageContext(store=pipeline.store, limits=pipeline.limits,
                                      database_url=pipeline.database_url,
-                                     release_coverage_share=pipeline.release_coverage_share),
+                                     release_coverage_share=pipeline.release_coverage_share,
+                                     release_threads=pipeline.release_threads),
                         subject)
     next_stage = _complete(pipeline, stage, subject_id, result)
     log.info("%s: done, next %s", stage.name, next_stage or "nothing", extra=extra)

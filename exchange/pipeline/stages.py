@@ -57,6 +57,7 @@ class StageContext:
     limits: ReadLimits
     database_url: str = ""  # for work that reads the database (in its own read transaction)
     release_coverage_share: float = 0.0  # see Settings.release_coverage_share
+    release_threads: int = 0  # see Settings.release_threads
 
 
 Work = Callable[[StageContext, Any], Any]
@@ -114,7 +115,8 @@ STAGES: tuple[Stage, ...] = (
     # published with their audit, or refused when the audit finds a cell under-protected.
     Stage(publication.STAGE, running=ReleaseStatus.BUILDING,
           succeeded=ReleaseStatus.PUBLISHED, progress=(10, 90),
-          work=lambda context, release: publication.build(context.database_url, release),
+          work=lambda context, release: publication.build(
+              context.database_url, release, threads=context.release_threads),
           complete=publication.complete, subject=RELEASE,
           retry=RetryPolicy(max_attempts=3)),
     # The indicators of a published release (a refused one never gets here: only success

@@ -11,7 +11,7 @@ is kept as published. Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -151,13 +151,14 @@ class Built:
     coverage: dict[str, Any]
 
 
-def build(database_url: str, release: Release) -> Built:
+def build(database_url: str, release: Release, *, threads: int = 0) -> Built:
     """Gather the period's tables in a read-only transaction and protect them (no writing
-    transaction is open while the solver runs)."""
+    transaction is open while the solver runs). ``threads``: the audit's (0: one per core)."""
     with session_scope(database_url, writes=False) as session:
         cells, regions, consent, coverage = _inputs(session, release.period)
         previous = _earlier(session, release)
-    protected = protect(cells, standard=load_standard(), parameters=load_parameters(),
+    parameters = replace(load_parameters(), threads=threads)
+    protected = protect(cells, standard=load_standard(), parameters=parameters,
                         regions=regions, consent=consent, previous=previous)
     return Built(protected=protected, coverage=coverage)
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Protocol
@@ -102,13 +103,32 @@ class _Component:
     lps: int
     suspects: list[tuple[int, int]] = field(default_factory=list)
     partial: bool = False  # some cells not given their exact LP (budget)
+    exact_mode: bool = False  # every target given both LPs (counts against ``exact_cells``)
+
+
+@dataclass
+class _Plan:
+    """One component's audit in the making: filled by the stages of ``Auditor.run``."""
+
+    members: np.ndarray
+    rows: np.ndarray
+    known: dict[int, tuple[float, float]]
+    key: bytes
+    comp: _Component | None  # from the cache, or made by ``_witnesses``
+    use_exact: bool = False
+    targets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lp: _LP | None = None
+    position: dict[int, int] = field(default_factory=dict)
+    # direction -> cells that get their exact LP in it (1: upwards, -1: downwards)
+    todo: dict[int, list[int]] = field(default_factory=dict)
 
 
 class Auditor:
     """Audits patterns of one table; components already audited are remembered (a published
     cell's value never changes, so a component is known by its unknowns)."""
 
-    def __init__(self, table: Table, *, exact_cells: int, seconds: float = np.inf) -> None:
+    def __init__(self, table: Table, *, exact_cells: int, seconds: float = np.inf,
+                 threads: int = 1) -> None:
         self.table = table
         self.values = table.values
         self.fixed = table.array("FIXED")
@@ -125,6 +145,7 @@ class Auditor:
         self.all_rows = sparse.vstack([eq, ub], format="csr")
         self.all_cols = self.all_rows.tocsc()
         self.exact_cells = exact_cells
+        self.threads = threads
         self.cache: dict[bytes, _Component] = {}
         # perf_counter() after which no LP is started: cells left are suspects, unproven.
         self.deadline = time.perf_counter() + seconds
@@ -178,6 +199,11 @@ class Auditor:
         only frees more variables (any point feasible before, the newly hidden cells at their
         true values, is feasible now), so no interval narrows. Its interval is reported (at
         least as wide now, like a witness's).
+
+        The components' LPs run on ``threads`` threads (HiGHS lets go of the GIL while it
+        solves). The result does not depend on their number: what is shared between
+        components, the budgets of exact cells and of ``failure_lps``, is handed out in
+        component order between the two parallel stages (witnesses, then exact LPs).
         """
         n = self.table.size
         lower = np.full(n, np.nan)
@@ -187,11 +213,12 @@ class Auditor:
         audited = unknown & (self.needs | (self.kind == CANDIDATE))
         result = Result(lower, upper, exact, audited, ok)
         budget = self.exact_cells
-        self.failure_budget = np.inf if failure_lps is None else failure_lps
+        failure_budget = np.inf if failure_lps is None else failure_lps
         safe = np.zeros(n, dtype=bool)
         if since is not None and not (since[0] & ~unknown).any():
             before = since[1]
             safe = before.audited & before.ok & unknown
+        plans: list[_Plan] = []
         for members, rows in self.components(unknown):
             targets = members[audited[members]]
             if targets.size == 0:
@@ -213,17 +240,35 @@ class Auditor:
             # reused without ``since``, it would lack their intervals.
             key = members.tobytes() + (b"since" if kept else b"")
             comp = self.cache.get(key)
-            if comp is not None and comp.partial and self.failure_budget > 0:
+            if comp is not None and comp.partial and failure_budget > 0:
                 comp = None  # computed with too few LPs: again, now there are more
+            plan = _Plan(members, rows, known, key, comp)
             if comp is None:
-                use_exact = targets.size <= budget
-                todo = targets if use_exact else np.array(
+                plan.use_exact = targets.size <= budget
+                plan.targets = targets if plan.use_exact else np.array(
                     [j for j in protect.tolist() if j not in known], dtype=np.int64)
-                comp = self._component(members, rows, unknown, todo, use_exact)
-                self.cache[key] = comp
-            budget -= len(comp.exact)
+            if (comp.exact_mode if comp is not None else plan.use_exact):
+                budget -= targets.size
+            plans.append(plan)
+        fresh = [p for p in plans if p.comp is None]
+        self._each(lambda p: self._witnesses(p, unknown), fresh)
+        for plan in fresh:
+            for direction, todo in list(plan.todo.items()):
+                if not plan.use_exact and len(todo) > failure_budget:
+                    plan.comp.partial = True  # type: ignore[union-attr]
+                    plan.comp.suspects.extend((j, direction) for j in todo)  # type: ignore[union-attr]
+                    plan.todo[direction] = []
+                elif not plan.use_exact:
+                    failure_budget -= len(todo)
+        self._each(lambda p: self._exact_lps(p, unknown), fresh)
+        for plan in plans:
+            comp = plan.comp
+            assert comp is not None
+            if plan.lp is not None:
+                plan.lp = None  # its HiGHS model is not needed past this audit
+                self.cache[plan.key] = comp
             result.lps += comp.lps
-            for j, (lo, hi) in known.items():
+            for j, (lo, hi) in plan.known.items():
                 lower[j], upper[j] = lo, hi
             for j, v in comp.lower.items():
                 lower[j] = v
@@ -232,37 +277,53 @@ class Auditor:
             exact[list(comp.exact)] = True
             result.cuts.extend(comp.cuts)
             result.unprotectable |= comp.unprotectable
-            result.suspects.extend(s for s in comp.suspects if s[0] not in known)
+            result.suspects.extend(s for s in comp.suspects if s[0] not in plan.known)
         value = self.values
         lo_ok = (self.req_lo >= value - TOL) | (lower <= self.req_lo + TOL)
         hi_ok = (self.req_hi <= value + TOL) | (upper >= self.req_hi - TOL)
         ok[audited] = (lo_ok & hi_ok)[audited]
         return result
 
-    def _component(self, members: np.ndarray, rows: np.ndarray, unknown: np.ndarray,
-                   targets: np.ndarray, use_exact: bool) -> _Component:
-        lp = _LP(self, members, rows, unknown)
-        comp = _Component({}, {}, set(), [], set(), 0, [])
-        position = {int(j): i for i, j in enumerate(members)}
-        solved: dict[int, int] = {}
+    def _each(self, work: Callable[[_Plan], None], plans: list[_Plan]) -> None:
+        """``work`` on every plan, on the auditor's threads; each plan is touched by one."""
+        if self.threads <= 1 or len(plans) <= 1:
+            for plan in plans:
+                work(plan)
+            return
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            # list(): re-raise the first exception of any worker here.
+            list(pool.map(work, plans))
+
+    def _witnesses(self, plan: _Plan, unknown: np.ndarray) -> None:
+        """The component's LP, and per direction the cells no witness covers (all of its
+        targets in exact mode)."""
+        lp = _LP(self, plan.members, plan.rows, unknown)
+        comp = _Component({}, {}, set(), [], set(), 0, [], exact_mode=plan.use_exact)
+        plan.lp, plan.comp = lp, comp
+        position = {int(j): i for i, j in enumerate(plan.members)}
+        plan.position = position
         for direction in (1, -1):
             # direction 1: how high can the cell go; -1: how low.
             required = self.req_hi if direction == 1 else self.req_lo
-            todo = [int(j) for j in targets
-                    if use_exact or direction * (required[j] - self.values[j]) > TOL]
-            if not use_exact and len(todo) > 1:
+            todo = [int(j) for j in plan.targets
+                    if plan.use_exact or direction * (required[j] - self.values[j]) > TOL]
+            if not plan.use_exact and len(todo) > 1:
                 todo = self._witness(lp, comp, todo, direction, position)
-            if not use_exact and len(todo) > self.failure_budget:
-                comp.partial = True
-                comp.suspects.extend((j, direction) for j in todo)
-                continue
-            self.failure_budget -= 0 if use_exact else len(todo)
+            plan.todo[direction] = todo
+
+    def _exact_lps(self, plan: _Plan, unknown: np.ndarray) -> None:
+        """Each cell's exact LP in the directions it was given, and a cut where it fails."""
+        lp, comp = plan.lp, plan.comp
+        assert lp is not None and comp is not None
+        solved: dict[int, int] = {}
+        for direction, todo in plan.todo.items():
+            required = self.req_hi if direction == 1 else self.req_lo
             for n_done, j in enumerate(todo):
                 if self.expired():
                     comp.partial = True
                     comp.suspects.extend((k, direction) for k in todo[n_done:])
                     break
-                bound, res = lp.extreme(position[j], direction)
+                bound, res = lp.extreme(plan.position[j], direction)
                 comp.lps += 1
                 solved[j] = solved.get(j, 0) + 1
                 (comp.upper if direction == 1 else comp.lower)[j] = bound
@@ -274,7 +335,6 @@ class Auditor:
                     else:
                         comp.cuts.append(cut)
         comp.exact = {j for j, count in solved.items() if count == 2}
-        return comp
 
     def _witness(self, lp: _LP, comp: _Component, todo: list[int], direction: int,
                  position: dict[int, int]) -> list[int]:

@@ -6,6 +6,7 @@ every figure cites the seed line that motivates it there.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,9 @@ class Parameters:
     which the exact model decides the touched blocks again from scratch; after them the
     pattern only grows to meet the cuts (``secondary.grow``). 0: from the first cuts on
     (synthetic 20 states of one measure: 211,284 persons in 70 s against 207,647 in 104 s
-    with 2 rounds; a from-scratch round took 7-31 s, a growth 0.7-1.9 s).
+    with 2 rounds; a from-scratch round took 7-31 s, a growth 0.7-1.9 s). ``threads``: the
+    audit's LPs run on this many threads (``audit_threads``; 0: one per core this process may
+    use); the release does not depend on it.
     """
 
     k_default: int = 5
@@ -45,6 +48,16 @@ class Parameters:
     release_seconds: float = 600.0
     exact_audit_cells: int = 400
     max_rounds: int = 0
+    threads: int = 0
+
+    @property
+    def audit_threads(self) -> int:
+        """``threads``, or one per core this process may use (its CPU affinity, where the
+        system tells it: a container's or a worker's share, not the machine's)."""
+        if self.threads > 0:
+            return self.threads
+        affinity = getattr(os, "sched_getaffinity", None)
+        return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
     def k(self, need: str | None) -> int:
         """The small-count threshold of a cell of this SPEC_NEED code."""

@@ -169,3 +169,26 @@ def test_a_release_is_queued_once_enough_of_a_region_signed_off(settings, accoun
             releases = client.get("/api/v1/releases").json()
             assert len(releases) == (1 if n == 2 else 0), (state, releases)
         assert releases[0]["trigger"] == "coverage" and releases[0]["status"] == "published"
+
+
+class TestTheReleaseThreadsSetting:
+    """MMX_RELEASE_THREADS reaches the release stage's audit (several workers on one machine
+    share its cores)."""
+
+    @pytest.fixture
+    def settings(self, settings):
+        return settings.model_copy(update={"release_threads": 1})
+
+    def test_it_is_the_threads_of_the_audit(self, client, signed_off, monkeypatch) -> None:
+        from exchange.publication import service
+
+        seen: list[int] = []
+
+        def spy(*args, parameters, **kwargs):
+            seen.append(parameters.threads)
+            return protect(*args, parameters=parameters, **kwargs)
+
+        protect = service.protect
+        monkeypatch.setattr(service, "protect", spy)
+        assert _release(client, signed_off["admin"])["status"] == "published"
+        assert seen == [1]
