@@ -4,12 +4,13 @@ on a tiny release (not timed; ``benchmarks/sdc_bench.py`` is the measurement).""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from standards.disclosure import load_parameters
+from standards.disclosure import load_parameters, protect
 from standards.disclosure import table as tables
 from standards.disclosure.audit import Auditor
 from standards.model import Standard
@@ -115,6 +116,19 @@ def test_the_audit_gives_the_same_result_on_one_thread_and_on_two(standard: Stan
         assert [(c.target, c.vars.tolist(), c.rhs) for c in one.cuts] == [
             (c.target, c.vars.tolist(), c.rhs) for c in two.cuts]
     assert results[2].exact.sum() > results[0].exact.sum()  # two components in exact mode
+
+
+def test_a_release_is_the_same_on_one_thread_and_on_two(standard: Standard) -> None:
+    """The secondary's blocks (the exact model, each growth) and the audit's components run
+    side by side on two threads; the release, its audit and its rounds are those of one."""
+    given = tiny(standard, citizenships=4)
+    out = [protect(given.cells, standard=standard, regions=given.regions,
+                   consent=given.consent,
+                   parameters=replace(load_parameters(standard), threads=threads))
+           for threads in (1, 2)]
+    assert out[0].ok and out[0].rounds > 0
+    assert out[0].cells.equals(out[1].cells) and out[0].audit.equals(out[1].audit)
+    assert out[0].rounds == out[1].rounds
 
 
 def test_the_bound_line_says_whether_the_target_is_reachable() -> None:

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Protocol
@@ -35,6 +34,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from standards.disclosure import parallel
 from standards.disclosure.primary import REQ_HI, REQ_LO
 from standards.disclosure.table import CANDIDATE, FREE, HIDDEN, KNOWN, Table
 
@@ -251,7 +251,7 @@ class Auditor:
                 budget -= targets.size
             plans.append(plan)
         fresh = [p for p in plans if p.comp is None]
-        self._each(lambda p: self._witnesses(p, unknown), fresh)
+        parallel.each(lambda p: self._witnesses(p, unknown), fresh, self.threads)
         for plan in fresh:
             for direction, todo in list(plan.todo.items()):
                 if not plan.use_exact and len(todo) > failure_budget:
@@ -260,7 +260,7 @@ class Auditor:
                     plan.todo[direction] = []
                 elif not plan.use_exact:
                     failure_budget -= len(todo)
-        self._each(lambda p: self._exact_lps(p, unknown), fresh)
+        parallel.each(lambda p: self._exact_lps(p, unknown), fresh, self.threads)
         for plan in plans:
             comp = plan.comp
             assert comp is not None
@@ -283,16 +283,6 @@ class Auditor:
         hi_ok = (self.req_hi <= value + TOL) | (upper >= self.req_hi - TOL)
         ok[audited] = (lo_ok & hi_ok)[audited]
         return result
-
-    def _each(self, work: Callable[[_Plan], None], plans: list[_Plan]) -> None:
-        """``work`` on every plan, on the auditor's threads; each plan is touched by one."""
-        if self.threads <= 1 or len(plans) <= 1:
-            for plan in plans:
-                work(plan)
-            return
-        with ThreadPoolExecutor(max_workers=self.threads) as pool:
-            # list(): re-raise the first exception of any worker here.
-            list(pool.map(work, plans))
 
     def _witnesses(self, plan: _Plan, unknown: np.ndarray) -> None:
         """The component's LP, and per direction the cells no witness covers (all of its

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -49,7 +50,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from standards.disclosure import greedy
+from standards.disclosure import greedy, parallel
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.constraints import Constraints, from_relations, model
 from standards.disclosure.constraints import solve as solve_model
@@ -214,30 +215,46 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
     for_directions = np.zeros(table.size, dtype=bool)  # hidden for a direction: may go back
 
     def extend(pattern: np.ndarray, todo: list[Block]) -> np.ndarray:
-        """``pattern`` grown to meet the constraints of the blocks ``todo`` (``grow``)."""
+        """``pattern`` grown to meet the constraints of the blocks ``todo`` (``grow``), one
+        programme per block (they share no variable), on the auditor's threads."""
         t = time.perf_counter()
-        grown, exact = grow(constraints, pattern, values,
-                            np.concatenate([b.rows for b in todo]),
-                            np.concatenate([b.notone for b in todo]), _grow_seconds(auditor))
-        used.add("milp" if exact else "greedy")
+        seconds = _grow_seconds(auditor)
+        grown = pattern.copy()
+        methods = parallel.each(
+            lambda b: grow(constraints, pattern, values, b.rows, b.notone, seconds),
+            todo, auditor.threads)
+        for block, (own, exact) in zip(todo, methods, strict=True):
+            grown[block.vars] = own[block.vars]
+            used.add("milp" if exact else "greedy")
         added = grown & ~pattern
-        log.debug("growth over %d blocks: %d cells (%.0f persons) added by %s in %.1fs",
-                  len(todo), int(added.sum()), values[added].sum(),
-                  "milp" if exact else "greedy", time.perf_counter() - t)
+        log.debug("growth over %d blocks: %d cells (%.0f persons) added (%d by the greedy) in "
+                  "%.1fs", len(todo), int(added.sum()), values[added].sum(),
+                  sum(not exact for _, exact in methods), time.perf_counter() - t)
         return grown
 
     def solve(todo: list[Block], exact: bool, again: bool = False) -> None:
         fallback: list[Block] = []
         big = [b for b in todo if b.vars.size > EXACT_VARS]
         todo = [b for b in todo if b.vars.size <= EXACT_VARS]
-        cells_left = sum(b.vars.size for b in todo)
-        for block in sorted(todo, key=lambda b: (b.vars.size, int(b.vars[0]))):
-            share = budget[0] * block.vars.size / max(cells_left, 1)
-            limit = min(budget[0], max(share, MIN_BLOCK_SECONDS))
-            cells_left -= block.vars.size
+        cells_left = [sum(b.vars.size for b in todo)]
+        lock = threading.Lock()
+
+        def attempt(block: Block) -> np.ndarray | None:
+            # The budget is handed out as blocks start, smallest first (on several threads:
+            # as they start; the same choices when no block runs out of time).
+            with lock:
+                share = budget[0] * block.vars.size / max(cells_left[0], 1)
+                limit = min(budget[0], max(share, MIN_BLOCK_SECONDS))
+                cells_left[0] -= block.vars.size
             t = time.perf_counter()
             choice = solve_block(block, constraints, values, limit) if exact else None
-            budget[0] = max(0.0, budget[0] - (time.perf_counter() - t))
+            with lock:
+                budget[0] = max(0.0, budget[0] - (time.perf_counter() - t))
+            return choice
+
+        order = sorted(todo, key=lambda b: (b.vars.size, int(b.vars[0])))
+        for block, choice in zip(order, parallel.each(attempt, order, auditor.threads),
+                                 strict=True):
             counts[0] += 1
             if choice is None:
                 fallback.append(block)
