@@ -18,6 +18,10 @@ Exactness: components with few audited cells get two LPs per cell (the interval 
 that moves many cells to their required bounds at once: LOWER/UPPER are then values the cell
 can take, the true interval is at least as wide), and only the cells no witness covers get
 their exact LPs.
+
+Components are independent programmes, so they run side by side on the auditor's ``threads``
+(``parallel``); what they share (the budgets of exact cells and of failure LPs) is handed out
+in component order between the stages, so the audit is the same on any number of threads.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ without changing any published total), largest requirement first, and the direct
 the cell's certificate, so the audit needs no LP for it; growth completes the block's
 constraints. After ``max_rounds`` rounds of cuts, the pattern grows to meet the audit's cuts
 (``grow``: the exact model with the pattern so far fixed, the cells chosen jointly for all
-cuts; the greedy when HiGHS is out of time) while the release has used less than ``CUT_SHARE``
+cuts of a block, one programme per block; the greedy when HiGHS is out of time) while the release has used less than ``CUT_SHARE``
 of ``release_seconds``: few persons, but each round re-audits the components it touched,
 without certificates. What the audit still finds after that is mended by directions (one per
 failing cell, certified, so the next audits are quick; the cuts of cells without one met by
@@ -36,6 +36,11 @@ spent): the cells added for directions that the constraints and cuts do not need
 published again, most persons first, and the audit runs again; its new cuts are met by
 growing (late tries: every removed cell a cut names comes back), for ``BACKWARD_TRIES`` tries;
 a pattern that does not pass, or hides no fewer persons, is dropped for the one that passed.
+
+Blocks share no variable, so the exact model's blocks and a growth's blocks are solved side by
+side on the auditor's threads (``parallel``; HiGHS lets go of the GIL), and each block's
+choice is its own: the pattern does not depend on the number of threads (unless a block runs
+out of time, as on one thread).
 """
 
 from __future__ import annotations
