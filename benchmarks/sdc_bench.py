@@ -35,8 +35,15 @@ audit failures are reported. Beside them, the fewest persons any safe pattern co
 (``standards.disclosure.bound``, given ``BOUND_SECONDS`` after the release, not counted in its
 time): when the persons target is below it, no method can meet it on that input.
 
-Measured (2 cores, one benchmark at a time; 2026-11-27, main after the growth by the exact
-model; before = main c180f29). With the audit's primal simplex since (quiet, same day):
+Measured with both cores (``threads`` one per core: the audit's components and the secondary's
+blocks side by side; 2026-11-27, later the same day): ``--states 3 --measures NATZ`` 14.3 s
+(secondary 2.7 s, audit 11.3 s), 118,413 persons, bound 83,385, naive 91,053 (521 failures),
+naive+fix 158,014; ``--states 20 --measures NATZ --skip-repair`` **36.5 s** (secondary 10.7 s,
+audit 25.2 s; 57.2 s on one thread), 212,404 persons, bound 171,643; the real input 69.6 s,
+820,087 persons; ``--states 3`` (full) still refused after 603.9 s, 8,823 of 149,108 audited
+cells unproven (10 rounds; with no cap on the failure LPs, round 0's audit alone took 182 s for
+63,986 LPs). Before them (one thread; 2026-11-27, main after the growth by the exact model;
+before = main c180f29). With the audit's primal simplex since (quiet, same day):
 3 states of one measure 17.8 s, 118,106 persons, bound 83,855; 20 states 59.6 s (64.4 s in
 a later run; secondary 22.6 s, audit 36.6 s), 211,515 persons, bound 171,500; the real input
 94.8 s, 821,508 persons, bound 551,142; ``--states 3`` (full) still refused, after 638 s,
@@ -241,7 +248,8 @@ def run_naive(given: ReleaseInput, standard: Standard, parameters: Parameters,
     signature = history.signatures(hidden, states_of, ())
     table = tables.build(classified, standard=standard, key=key, regions=given.regions,
                          signature=signature)
-    auditor = Auditor(table, exact_cells=parameters.exact_audit_cells)
+    auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
+                      threads=parameters.audit_threads)
     unknown = naive_pattern(table)
     t_secondary = time.perf_counter() - t
     t = time.perf_counter()
@@ -271,7 +279,7 @@ def run_repaired(naive: Row, unknown: np.ndarray, table: tables.Table,
     more helps, or ``release_seconds`` run out. Timed from the naive pattern's start."""
     started = time.perf_counter()
     auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
-                      seconds=parameters.release_seconds)
+                      seconds=parameters.release_seconds, threads=parameters.audit_threads)
     constraints = from_relations(table, capacity=False)
     always = table.array("FIXED") == tables.SUPPRESSED
     selected = unknown & (table.array("FIXED") == tables.FREE)
