@@ -18,17 +18,17 @@ that needs protection gets a protecting direction (``cubes``: the cells that mov
 without changing any published total), largest requirement first, and the direction is kept as
 the cell's certificate, so the audit needs no LP for it; growth completes the block's
 constraints. After ``max_rounds`` rounds of cuts, the pattern grows to meet the audit's cuts
-(``grow``: the exact model with the pattern so far fixed, the cells chosen jointly for all
-cuts of a block, one programme per block; the greedy when HiGHS is out of time) while the release has used less than ``CUT_SHARE``
-of ``release_seconds``: few persons, but each round re-audits the components it touched,
-without certificates. What the audit still finds after that is mended by directions (one per
-failing cell, certified, so the next audits are quick; the cuts of cells without one met by
-growing). Both only add, so the loop ends: when the audit passes or nothing more can be hidden;
-and a round that only added cells re-audits only the cells the last audit did not show safe
-(``Auditor.run``'s ``since``: hiding more never narrows an interval). A late direction is the
-cheaper of a cube and an LP-found one (``flows``: it can split the move over several cells, a
-cube cannot; on the real three-state release the late directions cost a quarter of the cubes'
-persons), while less than ``FLOW_SHARE`` of ``release_seconds`` is spent.
+(``grow``: the exact model with the pattern so far fixed, the cells chosen jointly for all cuts
+of a block, one programme per block; the greedy when HiGHS is out of time) while the release
+has used less than ``CUT_SHARE`` of ``release_seconds``: few persons, but each round re-audits
+the components it touched, without certificates. What the audit still finds after that is
+mended by directions (one per failing cell, certified, so the next audits are quick; the cuts
+of cells without one met by growing). Both only add, so the loop ends: when the audit passes or
+nothing more can be hidden; and a round that only added cells re-audits only the cells the last
+audit did not show safe (``Auditor.run``'s ``since``: hiding more never narrows an interval). A
+late direction is the cheaper of a cube and an LP-found one (``flows``: it can split the move
+over several cells, a cube cannot; on the real three-state release the late directions cost a
+quarter of the cubes' persons), while less than ``FLOW_SHARE`` of ``release_seconds`` is spent.
 
 Directions overprotect (a whole cube per cell, GHMITER's known weakness), so a passing
 pattern gets a backward pass (``_backward``, while less than ``BACKWARD_SHARE`` of the time is
