@@ -1,17 +1,22 @@
 """Small tables for the disclosure tests, and an audit written independently of the package:
 the feasible interval of every hidden cell from everything published, by one LP per bound,
 with the equations of the table typed out here (SEX x AGE with totals, region = sum of its
-states) rather than generated from the standard."""
+states) rather than generated from the standard; and the solver's thread pool with its work
+done in the worst order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
 from scipy.optimize import linprog
 
 from standards.disclosure import Protected
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 BASE = {"FREQ": "Q", "COUNTERPART_AREA": "_Z", "POP_GROUP": "REF", "SPEC_NEED": "_T",
         "MEASURE": "STOCK", "CITIZENSHIP": "AFG", "TIME_PERIOD": "2026-Q3"}
@@ -123,3 +128,12 @@ def assert_levels_hold(out: Protected, regions: Mapping[str, Sequence[str]]) -> 
     for r in hidden.iter_rows(named=True):
         low, high = found[(0, r["AREA"], r["SEX"], r["AGE"])]
         assert low <= r["REQUIRED_LOWER"] + 1e-6 and high >= r["REQUIRED_UPPER"] - 1e-6, r
+
+
+def backwards_each(work: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """``standards.disclosure.parallel.each`` with the items done last to first (results still
+    in their order): the worst order threads could finish in, without threads."""
+    out: list[R | None] = [None] * len(items)
+    for i in reversed(range(len(items))):
+        out[i] = work(items[i])
+    return out  # type: ignore[return-value]

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from standards.disclosure import Parameters, Release, load_parameters, protect
+from standards.disclosure import Parameters, Release, load_parameters, parallel, protect
 from standards.disclosure.audit import Auditor, Result
 from standards.disclosure.cubes import Cubes
 from standards.disclosure.flows import Flows
 from standards.disclosure.secondary import suppress
 from standards.disclosure.table import FREE, SUPPRESSED, Table
 from standards.model import Standard
-from tests.disclosure_tables import AGES, SEXES, intervals, release_cells
+from tests.disclosure_tables import AGES, SEXES, backwards_each, intervals, release_cells
 
 STATES = ("A", "B", "C")
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
@@ -218,19 +218,24 @@ def _same_audit(one: Result, other: Result) -> None:
 def test_the_audit_does_not_depend_on_its_threads(standard: Standard, parameters: Parameters,
                                                   drawn: tuple[dict, dict], exact_cells: int,
                                                   failure_lps: int, extra: list[int]) -> None:
-    """Whatever budgets of exact cells and failure LPs the components share, one thread and
-    three give the same audit, a second audit of a grown pattern (``since``) included."""
+    """Whatever budgets of exact cells and failure LPs the components share, one thread,
+    three, and the components done last to first give the same audit, a second audit of a
+    grown pattern (``since``) included."""
     table = _table(standard, parameters, *drawn)
     first = table.array("FIXED") == SUPPRESSED
     free = np.flatnonzero(table.array("FIXED") == FREE)
     grown = first.copy()
     if free.size:
         grown[free[[e % free.size for e in extra]]] = True
-    results = []
-    for threads in (1, 3):
+    def audits(threads: int) -> tuple[Result, Result]:
         auditor = Auditor(table, exact_cells=exact_cells, threads=threads)
         before = auditor.run(first, failure_lps=failure_lps)
-        after = auditor.run(grown, failure_lps=failure_lps, since=(first, before))
-        results.append((before, after))
-    _same_audit(results[0][0], results[1][0])
-    _same_audit(results[0][1], results[1][1])
+        return before, auditor.run(grown, failure_lps=failure_lps, since=(first, before))
+
+    one, three = audits(1), audits(3)
+    with patch.object(parallel, "each", backwards_each):
+        backwards = audits(1)
+    for reference, *others in zip(one, three, backwards, strict=True):
+        for other in others:
+            _same_audit(reference, other)
+

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
-from standards.disclosure import load_parameters, protect
+from standards.disclosure import load_parameters, parallel, protect
 from standards.disclosure import table as tables
 from standards.disclosure.audit import Auditor
 from standards.model import Standard
+from tests.disclosure_tables import backwards_each
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -96,26 +98,35 @@ def test_the_naive_pattern_repaired_until_safe_passes_the_audit(standard: Standa
     assert repaired.seconds["total"] >= naive.seconds["total"]
 
 
-def test_the_audit_gives_the_same_result_on_one_thread_and_on_two(standard: Standard) -> None:
+def test_the_audit_gives_the_same_result_in_any_order_of_its_components(
+        standard: Standard, monkeypatch: pytest.MonkeyPatch) -> None:
     """Four countries of origin are four components of the naive pattern, each with cells
     to mend. With fewer failure LPs than they need, the components are given LPs in their
-    order, whichever thread finishes first: the bounds, cuts and suspects are the same."""
+    order, whichever finishes first: on two threads, or done last to first, the bounds, cuts
+    and suspects are those of one thread."""
     parameters = load_parameters(standard)
     _, unknown, table = sdc_bench.run_naive(tiny(standard, citizenships=4), standard,
                                             parameters)
-    results = [Auditor(table, exact_cells=exact, threads=threads).run(unknown, failure_lps=40)
-               for exact in (0, 600) for threads in (1, 2)]
+
+    def audits(threads: int) -> list:
+        return [Auditor(table, exact_cells=exact, threads=threads).run(unknown, failure_lps=40)
+                for exact in (0, 600)]
+
+    one, two = audits(1), audits(2)
+    monkeypatch.setattr(parallel, "each", backwards_each)
+    backwards = audits(1)
     unlimited = Auditor(table, exact_cells=0).run(unknown)
     assert len(list(Auditor(table, exact_cells=0).components(unknown))) == 4
-    assert results[0].lps < unlimited.lps  # the budget runs out part of the way
-    for one, two in (results[:2], results[2:]):
-        assert np.array_equal(one.lower, two.lower, equal_nan=True)
-        assert np.array_equal(one.upper, two.upper, equal_nan=True)
-        assert (one.exact == two.exact).all() and (one.ok == two.ok).all()
-        assert one.suspects == two.suspects and one.lps == two.lps
-        assert [(c.target, c.vars.tolist(), c.rhs) for c in one.cuts] == [
-            (c.target, c.vars.tolist(), c.rhs) for c in two.cuts]
-    assert results[2].exact.sum() > results[0].exact.sum()  # two components in exact mode
+    assert one[0].lps < unlimited.lps  # the budget runs out part of the way
+    for reference, *others in zip(one, two, backwards, strict=True):
+        for other in others:
+            assert np.array_equal(reference.lower, other.lower, equal_nan=True)
+            assert np.array_equal(reference.upper, other.upper, equal_nan=True)
+            assert (reference.exact == other.exact).all() and (reference.ok == other.ok).all()
+            assert reference.suspects == other.suspects and reference.lps == other.lps
+            assert [(c.target, c.vars.tolist(), c.rhs) for c in reference.cuts] == [
+                (c.target, c.vars.tolist(), c.rhs) for c in other.cuts]
+    assert one[1].exact.sum() > one[0].exact.sum()  # two components in exact mode
 
 
 def test_a_release_is_the_same_on_one_thread_and_on_two(standard: Standard) -> None:

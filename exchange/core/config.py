@@ -89,9 +89,9 @@ class Settings(BaseSettings):
         0, ge=0, le=1, description="Queue a release of a period automatically once this share "
         "of a region's participants is signed off (1: all of them); 0: never.")
     release_threads: int = Field(
-        0, ge=0, description="Threads a release's audit LPs run on (the release does not depend "
-        "on it); 0: one per core the worker may use. Several workers on one machine: share the "
-        "cores between them.")
+        0, ge=0, description="Threads a release's solver runs on (the same release on any number "
+        "unless a block of the exact model runs out of its time); 0: one per core the worker "
+        "may use. Several workers on one machine: share the cores between them.")
 
     def read_limits(self) -> ReadLimits:
         return ReadLimits(max_cell_chars=self.max_cell_chars, max_columns=self.max_columns,

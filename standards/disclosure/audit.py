@@ -119,12 +119,15 @@ class _Plan:
     known: dict[int, tuple[float, float]]
     key: bytes
     comp: _Component | None  # from the cache, or made by ``_witnesses``
+    stale: _Component | None = None  # cached but partial: stands if no LP is left for it
+    fresh: bool = False  # computed in this audit (else ``comp`` came from the cache)
     use_exact: bool = False
     targets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     lp: _LP | None = None
     position: dict[int, int] = field(default_factory=dict)
     # direction -> cells that get their exact LP in it (1: upwards, -1: downwards)
     todo: dict[int, list[int]] = field(default_factory=dict)
+    skipped: set[int] = field(default_factory=set)  # directions beyond the failure LPs
 
 
 class Auditor:
@@ -244,9 +247,12 @@ class Auditor:
             # reused without ``since``, it would lack their intervals.
             key = members.tobytes() + (b"since" if kept else b"")
             comp = self.cache.get(key)
+            stale = None
             if comp is not None and comp.partial and failure_budget > 0:
-                comp = None  # computed with too few LPs: again, now there are more
-            plan = _Plan(members, rows, known, key, comp)
+                # Computed with too few LPs: again, if there are more when its turn comes
+                # (else the cached one stands: see the handout below).
+                stale, comp = comp, None
+            plan = _Plan(members, rows, known, key, comp, stale=stale, fresh=comp is None)
             if comp is None:
                 plan.use_exact = targets.size <= budget
                 plan.targets = targets if plan.use_exact else np.array(
@@ -256,20 +262,22 @@ class Auditor:
             plans.append(plan)
         fresh = [p for p in plans if p.comp is None]
         parallel.each(lambda p: self._witnesses(p, unknown), fresh, self.threads)
+        # The failure LPs, handed out in component order as one thread would.
         for plan in fresh:
-            for direction, todo in list(plan.todo.items()):
+            if plan.stale is not None and failure_budget <= 0:
+                plan.comp, plan.fresh, plan.lp = plan.stale, False, None
+                continue
+            for direction, todo in plan.todo.items():
                 if not plan.use_exact and len(todo) > failure_budget:
-                    plan.comp.partial = True  # type: ignore[union-attr]
-                    plan.comp.suspects.extend((j, direction) for j in todo)  # type: ignore[union-attr]
-                    plan.todo[direction] = []
+                    plan.skipped.add(direction)
                 elif not plan.use_exact:
                     failure_budget -= len(todo)
+        fresh = [p for p in fresh if p.fresh]
         parallel.each(lambda p: self._exact_lps(p, unknown), fresh, self.threads)
         for plan in plans:
             comp = plan.comp
             assert comp is not None
-            if plan.lp is not None:
-                plan.lp = None  # its HiGHS model is not needed past this audit
+            if plan.fresh:
                 self.cache[plan.key] = comp
             result.lps += comp.lps
             for j, (lo, hi) in plan.known.items():
@@ -306,11 +314,17 @@ class Auditor:
             plan.todo[direction] = todo
 
     def _exact_lps(self, plan: _Plan, unknown: np.ndarray) -> None:
-        """Each cell's exact LP in the directions it was given, and a cut where it fails."""
+        """Each cell's exact LP in the directions it was given, and a cut where it fails;
+        the cells of a direction the budget did not reach are suspects without an LP."""
         lp, comp = plan.lp, plan.comp
         assert lp is not None and comp is not None
+        plan.lp = None  # its HiGHS model is not needed past this component
         solved: dict[int, int] = {}
         for direction, todo in plan.todo.items():
+            if direction in plan.skipped:
+                comp.partial = True
+                comp.suspects.extend((j, direction) for j in todo)
+                continue
             required = self.req_hi if direction == 1 else self.req_lo
             for n_done, j in enumerate(todo):
                 if self.expired():

@@ -35,8 +35,9 @@ class Parameters:
     pattern only grows to meet the cuts (``secondary.grow``). 0: from the first cuts on
     (synthetic 20 states of one measure: 211,284 persons in 70 s against 207,647 in 104 s
     with 2 rounds; a from-scratch round took 7-31 s, a growth 0.7-1.9 s). ``threads``: the
-    audit's LPs run on this many threads (``audit_threads``; 0: one per core this process may
-    use); the release does not depend on it.
+    solver (the audit's components, the secondary's blocks) runs on this many threads
+    (``audit_threads``; 0: one per core this process may use); the release is the same on any
+    number unless a block of the exact model runs out of its time.
     """
 
     k_default: int = 5

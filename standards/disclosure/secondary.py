@@ -8,10 +8,11 @@ constraints), so a big table is many small programmes, to HiGHS's relative gap `
 The audit (``audit``) has the last word: every cell it finds under-protected adds a cut and
 the blocks it touches are solved again, for at most ``max_rounds`` rounds.
 
-``time_limit_seconds`` is the exact model's budget over all blocks, handed out in order of
-block size (smallest first, so one hard block cannot starve the others): a block gets the
-budget left times its share of the cells left, at least ``MIN_BLOCK_SECONDS``. A block HiGHS
-does not finish in its time falls back to the LP-guided greedy (``greedy.heuristic``).
+``time_limit_seconds`` is the exact model's budget over all blocks (the seconds of every block
+summed, on however many threads they run), handed out in order of block size (smallest first,
+so one hard block cannot starve the others): a block gets the budget left times its share of
+the cells left, at least ``MIN_BLOCK_SECONDS``. A block HiGHS does not finish in its time falls
+back to the LP-guided greedy (``greedy.heuristic``).
 
 Blocks of more than ``EXACT_VARS`` free variables skip the exact model: each of their cells
 that needs protection gets a protecting direction (``cubes``: the cells that move with it
@@ -223,10 +224,12 @@ def suppress(table: Table, parameters: Parameters, auditor: Auditor) -> Outcome:
         """``pattern`` grown to meet the constraints of the blocks ``todo`` (``grow``), one
         programme per block (they share no variable), on the auditor's threads."""
         t = time.perf_counter()
-        seconds = _grow_seconds(auditor)
+        # One growth's time, shared by its blocks (each gets what is left when it starts).
+        end = t + _grow_seconds(auditor)
         grown = pattern.copy()
         methods = parallel.each(
-            lambda b: grow(constraints, pattern, values, b.rows, b.notone, seconds),
+            lambda b: grow(constraints, pattern, values, b.rows, b.notone,
+                           end - time.perf_counter()),
             todo, auditor.threads)
         for block, (own, exact) in zip(todo, methods, strict=True):
             grown[block.vars] = own[block.vars]
