@@ -39,15 +39,15 @@ Measured with both cores (``threads`` one per core: the audit's components and t
 blocks side by side; 2026-11-27, later the same day): ``--states 3 --measures NATZ`` 14.3 s
 (secondary 2.7 s, audit 11.3 s), 118,413 persons, bound 83,385, naive 91,053 (521 failures),
 naive+fix 158,014; ``--states 20 --measures NATZ --skip-repair`` **36.5 s** (secondary 10.7 s,
-audit 25.2 s; 57.2 s on one thread), 212,404 persons, bound 171,643; the real input 69.6 s,
-820,087 persons; ``--states 3`` (full) still refused after 603.9 s, 8,823 of 149,108 audited
-cells unproven (10 rounds; with no cap on the failure LPs, round 0's audit alone took 182 s for
-63,986 LPs). Before them (one thread; 2026-11-27, main after the growth by the exact model;
-before = main c180f29). With the audit's primal simplex since (quiet, same day):
-3 states of one measure 17.8 s, 118,106 persons, bound 83,855; 20 states 59.6 s (64.4 s in
-a later run; secondary 22.6 s, audit 36.6 s), 211,515 persons, bound 171,500; the real input
-94.8 s, 821,508 persons, bound 551,142; ``--states 3`` (full) still refused, after 638 s,
-8,997 of 149,386 audited cells unproven. The figures below are from before it:
+audit 25.2 s; 57.2 s on one thread; 39.5 s in a later run), 212,404 persons, bound 171,643; the
+real input 69.6-72.2 s, 820,087 persons; ``--states 3`` (full) still refused after 603.9 s,
+8,823 of 149,108 audited cells unproven (10 rounds; with no cap on the failure LPs, round 0's
+audit alone took 182 s for 63,986 LPs). Before them (one thread; 2026-11-27, main after the
+growth by the exact model; before = main c180f29). With the audit's primal simplex since
+(quiet, same day): 3 states of one measure 17.8 s, 118,106 persons, bound 83,855; 20 states
+59.6 s (64.4 s in a later run; secondary 22.6 s, audit 36.6 s), 211,515 persons, bound 171,500;
+the real input 94.8 s, 821,508 persons, bound 551,142; ``--states 3`` (full) still refused,
+after 638 s, 8,997 of 149,386 audited cells unproven. The figures below are from before it:
 
 * ``--states 3 --measures NATZ`` (4,960 cells): optimised 35.7 s (secondary 3.6 s, audit
   32.0 s; before 56.1 s), audit passes, 116,836 persons hidden by secondary suppression
