@@ -249,7 +249,7 @@ def run_naive(given: ReleaseInput, standard: Standard, parameters: Parameters,
     table = tables.build(classified, standard=standard, key=key, regions=given.regions,
                          signature=signature)
     auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
-                      threads=parameters.audit_threads)
+                      threads=parameters.solver_threads)
     unknown = naive_pattern(table)
     t_secondary = time.perf_counter() - t
     t = time.perf_counter()
@@ -279,7 +279,7 @@ def run_repaired(naive: Row, unknown: np.ndarray, table: tables.Table,
     more helps, or ``release_seconds`` run out. Timed from the naive pattern's start."""
     started = time.perf_counter()
     auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
-                      seconds=parameters.release_seconds, threads=parameters.audit_threads)
+                      seconds=parameters.release_seconds, threads=parameters.solver_threads)
     constraints = from_relations(table, capacity=False)
     always = table.array("FIXED") == tables.SUPPRESSED
     selected = unknown & (table.array("FIXED") == tables.FREE)

@@ -1,8 +1,8 @@
 """Small tables for the disclosure tests, and an audit written independently of the package:
 the feasible interval of every hidden cell from everything published, by one LP per bound,
 with the equations of the table typed out here (SEX x AGE with totals, region = sum of its
-states) rather than generated from the standard; and the solver's thread pool with its work
-done in the worst order."""
+states) rather than generated from the standard; the solver's thread pool with its work done
+in the worst order, and the comparison of two audits."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import polars as pl
 from scipy.optimize import linprog
 
 from standards.disclosure import Protected
+from standards.disclosure.audit import Result
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -137,3 +138,16 @@ def backwards_each(work: Callable[[T], R], items: Sequence[T], threads: int) -> 
     for i in reversed(range(len(items))):
         out[i] = work(items[i])
     return out  # type: ignore[return-value]
+
+
+def assert_same_audit(one: Result, other: Result) -> None:
+    """Two audits say the same of every variable: bounds, exactness, verdicts, cuts, suspects
+    and the LPs spent."""
+    for name in ("lower", "upper"):
+        assert np.array_equal(getattr(one, name), getattr(other, name), equal_nan=True), name
+    for name in ("exact", "audited", "ok"):
+        assert (getattr(one, name) == getattr(other, name)).all(), name
+    assert one.lps == other.lps and one.suspects == other.suspects
+    assert one.unprotectable == other.unprotectable
+    assert [(c.target, c.vars.tolist(), c.coefs.tolist(), c.rhs, c.general) for c in one.cuts] \
+        == [(c.target, c.vars.tolist(), c.coefs.tolist(), c.rhs, c.general) for c in other.cuts]

@@ -45,14 +45,14 @@ def test_parameters_come_from_privacy_yaml(parameters: Parameters) -> None:
     assert parameters.time_limit_seconds > 0
 
 
-def test_the_audit_runs_on_every_core_the_process_may_use_unless_told(
+def test_the_solver_runs_on_every_core_the_process_may_use_unless_told(
         parameters: Parameters, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
-    assert parameters.threads == 0 and parameters.audit_threads == 3
-    assert replace(parameters, threads=1).audit_threads == 1
+    assert parameters.threads == 0 and parameters.solver_threads == 3
+    assert replace(parameters, threads=1).solver_threads == 1
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
-    assert parameters.audit_threads == 6
+    assert parameters.solver_threads == 6
 
 
 def test_every_threshold_cites_a_seed_line_that_holds_its_quote() -> None:

@@ -22,7 +22,14 @@ from standards.disclosure.flows import Flows
 from standards.disclosure.secondary import suppress
 from standards.disclosure.table import FREE, SUPPRESSED, Table
 from standards.model import Standard
-from tests.disclosure_tables import AGES, SEXES, backwards_each, intervals, release_cells
+from tests.disclosure_tables import (
+    AGES,
+    SEXES,
+    assert_same_audit,
+    backwards_each,
+    intervals,
+    release_cells,
+)
 
 STATES = ("A", "B", "C")
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
@@ -201,17 +208,6 @@ def test_hiding_more_never_unproves_a_cell(standard: Standard, parameters: Param
     assert (kept.ok == full.ok).all() and kept.passed == full.passed
 
 
-def _same_audit(one: Result, other: Result) -> None:
-    for name in ("lower", "upper"):
-        assert np.array_equal(getattr(one, name), getattr(other, name), equal_nan=True), name
-    for name in ("exact", "audited", "ok"):
-        assert (getattr(one, name) == getattr(other, name)).all(), name
-    assert one.lps == other.lps and one.suspects == other.suspects
-    assert one.unprotectable == other.unprotectable
-    assert [(c.target, c.vars.tolist(), c.coefs.tolist(), c.rhs, c.general) for c in one.cuts] \
-        == [(c.target, c.vars.tolist(), c.coefs.tolist(), c.rhs, c.general) for c in other.cuts]
-
-
 @SETTINGS
 @given(regions(), st.integers(0, 12), st.integers(0, 8), st.lists(st.integers(0, 10_000),
                                                                    max_size=4))
@@ -237,5 +233,5 @@ def test_the_audit_does_not_depend_on_its_threads(standard: Standard, parameters
         backwards = audits(1)
     for reference, *others in zip(one, three, backwards, strict=True):
         for other in others:
-            _same_audit(reference, other)
+            assert_same_audit(reference, other)
 

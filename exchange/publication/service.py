@@ -153,7 +153,7 @@ class Built:
 
 def build(database_url: str, release: Release, *, threads: int = 0) -> Built:
     """Gather the period's tables in a read-only transaction and protect them (no writing
-    transaction is open while the solver runs). ``threads``: the audit's (0: one per core)."""
+    transaction is open while the solver runs). ``threads``: the solver's (0: one per core)."""
     with session_scope(database_url, writes=False) as session:
         cells, regions, consent, coverage = _inputs(session, release.period)
         previous = _earlier(session, release)

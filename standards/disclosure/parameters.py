@@ -36,7 +36,7 @@ class Parameters:
     (synthetic 20 states of one measure: 211,284 persons in 70 s against 207,647 in 104 s
     with 2 rounds; a from-scratch round took 7-31 s, a growth 0.7-1.9 s). ``threads``: the
     solver (the audit's components, the secondary's blocks) runs on this many threads
-    (``audit_threads``; 0: one per core this process may use); the release is the same on any
+    (``solver_threads``; 0: one per core this process may use); the release is the same on any
     number unless a block of the exact model runs out of its time.
     """
 
@@ -52,7 +52,7 @@ class Parameters:
     threads: int = 0
 
     @property
-    def audit_threads(self) -> int:
+    def solver_threads(self) -> int:
         """``threads``, or one per core this process may use (its CPU affinity, where the
         system tells it: a container's or a worker's share, not the machine's)."""
         if self.threads > 0:

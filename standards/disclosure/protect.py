@@ -87,7 +87,7 @@ def protect(cells: pl.DataFrame, *, standard: Standard, parameters: Parameters,
                 merged.copies(), default=1, return_dtype=pl.Int64)).otherwise(1)
             .alias(tables.COPIES))
     auditor = Auditor(table, exact_cells=parameters.exact_audit_cells,
-                      seconds=parameters.release_seconds, threads=parameters.audit_threads)
+                      seconds=parameters.release_seconds, threads=parameters.solver_threads)
     outcome = suppress(table, parameters, auditor)
     out = merged.spread(_statuses(table, outcome.unknown, input_columns)).sort(key)
     audit = _audit_frame(table, outcome.audit, key)
